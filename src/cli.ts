@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// argv → config → start. No proxy logic lives here.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import { createLogger } from './log.ts';
+import { startProxy } from './main.ts';
+
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const usage = `impala-ha-proxy ${packageJson.version} — a cookie-affine, highly available front end for Apache Impala coordinators (hs2-http)
+
+Usage:
+  impala-ha-proxy --config FILE            run the proxy
+  impala-ha-proxy --config FILE --check-config
+                                           validate FILE, print the result, exit 0 (valid) or 2 (invalid)
+  impala-ha-proxy demo [--failover]        the proxy in front of three simulated coordinators over TLS;
+                                           prints how to connect impala-shell, impyla and ODBC
+                                           (--failover stops one coordinator after a few seconds)
+  impala-ha-proxy simulate [options]       run simulated coordinators only (see: simulate --help)
+
+Options:
+  -c, --config FILE      YAML or JSON config (every option, with defaults: examples/proxy.yaml)
+      --check-config     validate the config and exit
+      --log-level LEVEL  override log.level (fatal, error, warn, info, debug, trace, silent)
+  -h, --help             this help
+  -v, --version          print the version
+
+Signals: SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs), then exit 0.
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
+  const rest = command === undefined ? argv : argv.slice(1);
+  if (command === 'simulate') {
+    const { runSimulate } = await import('./simulator/command.ts');
+    await runSimulate(rest);
+    return 0;
+  }
+  if (command === 'demo') {
+    const { runDemo } = await import('./demo.ts');
+    return runDemo(rest);
+  }
+  if (command !== undefined) {
+    process.stderr.write(`impala-ha-proxy: unknown command "${command}"\n\n${usage}\n`);
+    return 2;
+  }
+
+  let options;
+  try {
+    ({ values: options } = parseArgs({
+      args: rest,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'check-config': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`impala-ha-proxy: ${(error as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`${packageJson.version}\n`);
+    return 0;
+  }
+  if (options.config === undefined) {
+    process.stderr.write(`impala-ha-proxy: --config FILE is required (or try: impala-ha-proxy demo)\n\n${usage}\n`);
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadConfigFile(options.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`impala-ha-proxy: ${error.message}\n`);
+    return 2;
+  }
+  if (options['check-config']) {
+    process.stdout.write(`${options.config}: valid (${config.coordinators.length} coordinators: ${config.coordinators.map((c) => c.name).join(', ')})\n`);
+    return 0;
+  }
+  const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
+  const logger = createLogger(level);
+  const proxy = await startProxy(config, logger);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ event: 'signal', signal }, `${signal}: finishing in-flight requests, then exiting`);
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      void proxy.close().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  logger.flush();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`impala-ha-proxy: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,89 @@
+// Config file (YAML or JSON) → validated, fully defaulted, deep-frozen Config. Every error names
+// the key path, e.g. `coordinators[1].hs2Port: Too big: expected number to be <=65535`.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type Config, configSchema } from './schema.ts';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid configuration (${source}):\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and validates a config file. Throws ConfigError naming every bad key. */
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read file: ${(error as Error).message}`]);
+  }
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(path, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`));
+  }
+  return validateConfig(document.toJS() ?? {}, path);
+}
+
+/** Validates a plain object (from a file, a test or the embedded demo). */
+export function validateConfig(input: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(formatIssue));
+  const problems = checkConsistency(result.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return deepFreeze(result.data);
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  return `${formatPath(issue.path) || '(top level)'}: ${issue.message}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+/** Rules that span keys, which the schema cannot express per field. */
+function checkConsistency(config: Config): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, number>();
+  config.coordinators.forEach((coordinator, i) => {
+    const earlier = names.get(coordinator.name.toLowerCase());
+    if (earlier !== undefined) problems.push(`coordinators[${i}].name: "${coordinator.name}" is already used by coordinators[${earlier}]`);
+    else names.set(coordinator.name.toLowerCase(), i);
+    // /ui/<n> and /ui/<name> share one namespace: a name that is a number would shadow an index.
+    if (/^\d+$/.test(coordinator.name)) problems.push(`coordinators[${i}].name: must not be a plain number (it would clash with /ui/<n>)`);
+  });
+  if (!config.listen.https && !config.listen.http) problems.push('listen: at least one of listen.https and listen.http is required');
+  if (config.listen.https && !config.tls) problems.push('tls: required when listen.https is set (certFile and keyFile)');
+  if (config.tls?.requireClientCert && !config.tls.clientCaFile) problems.push('tls.clientCaFile: required when tls.requireClientCert is true');
+  const upstreamTls = config.upstream.tls;
+  if (Boolean(upstreamTls.certFile) !== Boolean(upstreamTls.keyFile)) {
+    problems.push(`upstream.tls.${upstreamTls.certFile ? 'keyFile' : 'certFile'}: certFile and keyFile go together (client certificate)`);
+  }
+  if (config.health.timeoutMs >= config.health.intervalMs) problems.push('health.timeoutMs: must be less than health.intervalMs');
+  if (config.admin && !config.admin.token && !isLoopback(config.admin.host)) {
+    problems.push(`admin.token: required when the admin listener is bound to a non-loopback address (${config.admin.host})`);
+  }
+  return problems;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

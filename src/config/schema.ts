@@ -1,0 +1,181 @@
+// The configuration schema is the single source of truth for option names, types, defaults and the
+// TypeScript type of a loaded config. Units are in the key names (…Ms, …Bytes, …Sec). Every option
+// and its default is documented once more, for operators, in examples/proxy.yaml.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+/** 0 asks the OS for a free port (tests, demos). */
+const listenPort = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().min(1);
+const host = z.string().min(1);
+
+/**
+ * A secret is given inline, or as `{ file: PATH }` (content, trimmed) or `{ env: NAME }`.
+ * It is resolved while validating, so a missing file or variable is reported with its key path.
+ */
+export const secret = z
+  .union([z.string().min(1), z.strictObject({ file: z.string().min(1) }), z.strictObject({ env: z.string().min(1) })])
+  .transform((source, context) => {
+    if (typeof source === 'string') return source;
+    try {
+      const value = 'file' in source ? readFileSync(source.file, 'utf8').trim() : process.env[source.env];
+      if (value) return value;
+      context.addIssue({ code: 'custom', message: 'file' in source ? `file ${source.file} is empty` : `environment variable ${source.env} is not set or empty` });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `cannot read secret file: ${(error as Error).message}` });
+    }
+    return z.NEVER;
+  });
+
+const operatorState = z.enum(['enabled', 'draining', 'disabled']);
+
+const coordinator = z.strictObject({
+  /** Stable identity: the affinity cookie is derived from it, so renaming re-pins clients. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 characters of letters, digits, ".", "_" or "-"'),
+  host,
+  hs2Port: port.default(28000),
+  webuiPort: port.default(25000),
+  weight: z.number().int().min(1).max(1000).default(1),
+  state: operatorState.default('enabled'),
+});
+
+const upstreamTls = z.strictObject({
+  caFile: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  keyPassphrase: secret.optional(),
+  rejectUnauthorized: z.boolean().default(true),
+  /** SNI and certificate name to expect; default: each coordinator's host. */
+  servername: z.string().min(1).optional(),
+});
+
+const listener = z.strictObject({ host: host.default('0.0.0.0'), port: listenPort });
+
+export const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      https: listener.extend({ port: listenPort.default(8443) }).nullable().prefault({}),
+      http: listener.extend({ port: listenPort.default(8080) }).nullable().default(null),
+    })
+    .prefault({}),
+
+  /** Front-end TLS (required when listen.https is set). */
+  tls: z
+    .strictObject({
+      certFile: z.string().min(1),
+      keyFile: z.string().min(1),
+      keyPassphrase: secret.optional(),
+      /** Verify client certificates against this CA. */
+      clientCaFile: z.string().min(1).optional(),
+      requireClientCert: z.boolean().default(false),
+      minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    })
+    .optional(),
+
+  coordinators: z.array(coordinator).min(1, 'at least one coordinator is required'),
+
+  upstream: z
+    .strictObject({
+      /** plain: TLS ends at the proxy. tls: re-encrypt to the coordinators (bridge) and verify them. */
+      mode: z.enum(['plain', 'tls']).default('plain'),
+      /** Scheme of the coordinators' web UI (/ui/<n>, health checks); default: same as mode. */
+      webuiMode: z.enum(['plain', 'tls']).optional(),
+      tls: upstreamTls.prefault({}),
+      /** Keep-alive connections per coordinator; each holds one of impalad's 64 fe_service_threads. */
+      connectionsPerCoordinator: z.number().int().min(1).max(64).default(16),
+      keepAliveTimeoutMs: positiveMs.default(30_000),
+      connectTimeoutMs: positiveMs.default(5_000),
+      /** Time to the response headers; GetOperationStatus long-polls and FETCH_ROWS_TIMEOUT_MS can block. */
+      headersTimeoutMs: positiveMs.default(600_000),
+      /** Longest silence between response body chunks. */
+      bodyIdleTimeoutMs: positiveMs.default(600_000),
+      /** Request bodies up to this size are kept so a failed request can be replayed to a peer. */
+      maxReplayBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(1024 * 1024),
+      /** overwrite: impalad trusts the left-most X-Forwarded-For entry, so never pass a client's own. */
+      xForwardedFor: z.enum(['overwrite', 'append', 'off']).default('overwrite'),
+    })
+    .prefault({}),
+
+  cookie: z
+    .strictObject({
+      name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a valid cookie name').default('impala.session.id'),
+      /** The first signs, all verify (rotation). Without any, a random one is made at start. */
+      secrets: z.array(secret).default([]),
+      /** Max-Age attribute; null makes a session cookie (kept for the client connection's life). */
+      maxAgeSec: z.number().int().min(1).nullable().default(null),
+    })
+    .prefault({}),
+
+  balancer: z
+    .strictObject({
+      policy: z.enum(['least-sessions', 'round-robin', 'random-two', 'source-ip']).default('least-sessions'),
+    })
+    .prefault({}),
+
+  sessions: z
+    .strictObject({
+      /** Forget a learned session after this long without an RPC (impalad keeps idle sessions 15 min after disconnect). */
+      idleTtlMs: positiveMs.default(6 * 3600_000),
+      maxEntries: z.number().int().min(1).default(100_000),
+    })
+    .prefault({}),
+
+  health: z
+    .strictObject({
+      path: z.string().startsWith('/').default('/healthz'),
+      intervalMs: positiveMs.default(2_000),
+      timeoutMs: positiveMs.default(1_000),
+      rise: z.number().int().min(1).default(2),
+      fall: z.number().int().min(1).default(3),
+      /** Also read /backends?json and treat a quiescing coordinator as draining. */
+      watchQuiescing: z.boolean().default(false),
+      basicAuth: z.strictObject({ user: z.string().min(1), password: secret }).optional(),
+      /** Passive checks: this many resets/timeouts within failureWindowMs mark a coordinator down. */
+      failureThreshold: z.number().int().min(1).default(5),
+      failureWindowMs: positiveMs.default(10_000),
+    })
+    .prefault({}),
+
+  webui: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      timeoutMs: positiveMs.default(60_000),
+      maxSocketsPerCoordinator: z.number().int().min(1).default(8),
+    })
+    .prefault({}),
+
+  admin: z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      port: listenPort.default(9090),
+      /** Bearer token for the admin listener; required when it is bound to a non-loopback address. */
+      token: secret.optional(),
+    })
+    .nullable()
+    .prefault({}),
+
+  server: z
+    .strictObject({
+      /** Slow-client guard: the whole request head must arrive within this time. */
+      requestHeaderTimeoutMs: positiveMs.default(10_000),
+      /** Idle client keep-alive connections are closed after this long. */
+      keepAliveTimeoutMs: positiveMs.default(120_000),
+      /** SIGTERM: in-flight requests get this long to finish. */
+      shutdownTimeoutMs: positiveMs.default(30_000),
+    })
+    .prefault({}),
+
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** One access line per request. */
+      access: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type CoordinatorConfig = Config['coordinators'][number];
+export type OperatorState = z.output<typeof operatorState>;

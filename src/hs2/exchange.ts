@@ -1,0 +1,202 @@
+// One hs2 request on its way through the proxy: an undici dispatch handler that streams the
+// coordinator's response to the client with backpressure both ways, and that moves the request to
+// a peer when its coordinator fails before the response began (DESIGN §5).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { ProxyError, fromUpstreamError, toHttpStatus } from '../errors.ts';
+import { isHopByHop } from '../http/headers.ts';
+import type { Coordinator, FailoverTarget } from '../upstream/coordinator.ts';
+import type { RequestBody } from './request-body.ts';
+import { streamRemainingBody } from './request-body.ts';
+import type { RouteDecision, Verdict } from './route.ts';
+import { readOpenSessionReply } from './sniff.ts';
+import type { SniffedRequest } from './sniff.ts';
+import type { Hs2Proxy } from './proxy.ts';
+
+/** OpenSession replies are small; one larger than this is not inspected. */
+const maxInspectedReplyBytes = 64 * 1024;
+
+export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
+  readonly proxy: Hs2Proxy;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly body: RequestBody;
+  readonly sniffed: SniffedRequest;
+  readonly clientIp: string;
+  readonly startedAt = performance.now();
+  /** Coordinators this request was sent to, in order. */
+  readonly tried = new Set<Coordinator>();
+
+  coordinator: Coordinator | undefined;
+  verdict: Verdict;
+  reason: string | undefined;
+  setCookie: boolean;
+  stripAuth: boolean;
+  controller: Dispatcher.DispatchController | undefined;
+  hasResponseStarted = false;
+  isDone = false;
+  bytesOut = 0;
+  status = 0;
+  replays = 0;
+  error: ProxyError | undefined;
+  #inspected: Buffer[] | undefined;
+  #inspectedBytes = 0;
+  #failoverReason: string | undefined;
+  #isLogged = false;
+
+  constructor(proxy: Hs2Proxy, req: IncomingMessage, res: ServerResponse, body: RequestBody, sniffed: SniffedRequest, clientIp: string, decision: RouteDecision) {
+    this.proxy = proxy;
+    this.req = req;
+    this.res = res;
+    this.body = body;
+    this.sniffed = sniffed;
+    this.clientIp = clientIp;
+    this.verdict = decision.verdict;
+    this.reason = decision.reason;
+    this.setCookie = decision.setCookie;
+    this.stripAuth = decision.stripAuth;
+    res.once('close', () => this.#onClientClose());
+  }
+
+  send(coordinator: Coordinator): void {
+    this.coordinator = coordinator;
+    this.controller = undefined;
+    this.tried.add(coordinator);
+    coordinator.inFlight.add(this);
+    if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens += 1;
+    const body = this.body.isComplete ? this.body.prefix : streamRemainingBody(this.body.prefix, this.req);
+    coordinator.pool.dispatch(
+      {
+        path: this.req.url ?? '/',
+        method: this.req.method as Dispatcher.HttpMethod,
+        headers: this.proxy.upstreamHeaders(this),
+        body: this.req.method === 'POST' ? body : null,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.isDone) controller.abort(this.error ?? new ProxyError('CLIENT_ABORTED', 'client went away'));
+    // Marked down while this request still queued for a connection.
+    else if (this.#failoverReason !== undefined) this.failover(this.#failoverReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 100 Continue and friends stay between us and the coordinator
+    this.hasResponseStarted = true;
+    this.status = statusCode;
+    const res = this.res;
+    const out: string[] = [];
+    if (this.setCookie) out.push('set-cookie', this.proxy.setCookieFor(this.coordinator!, this.req));
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || isHopByHop(name)) continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const item of value) out.push(name, item);
+    }
+    // impala-shell 4.6 retries a 401 on the same connection only when it is closed
+    // (research/impala-protocol.md §2, "Connection reuse"); impalad always closes after a 401.
+    if (statusCode === 401) out.push('connection', 'close');
+    res.writeHead(statusCode, statusMessage || undefined, out);
+    if (statusCode === 200 && this.sniffed.method === 'OpenSession') this.#inspected = [];
+    res.on('drain', () => controller.resume());
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytesOut += chunk.length;
+    if (this.#inspected !== undefined) {
+      this.#inspectedBytes += chunk.length;
+      if (this.#inspectedBytes <= maxInspectedReplyBytes) this.#inspected.push(chunk);
+      else this.#inspected = undefined;
+    }
+    if (!this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    const coordinator = this.coordinator!;
+    if (this.#inspected !== undefined) {
+      const key = readOpenSessionReply(Buffer.concat(this.#inspected));
+      if (key !== undefined) this.proxy.sessions.learn(key, coordinator.name);
+    } else if (this.status === 200 && this.sniffed.method === 'CloseSession' && this.sniffed.sessionKey !== undefined) {
+      this.proxy.sessions.forget(this.sniffed.sessionKey);
+    }
+    this.res.end();
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, cause: Error): void {
+    const coordinator = this.coordinator!;
+    this.#release(coordinator);
+    if (this.isDone) return this.#finish(); // the client left first
+    const error = fromUpstreamError(cause, coordinator.name);
+    this.proxy.reportFailure(coordinator, error);
+    if (this.hasResponseStarted) {
+      // Response bytes already reached the client: all we can do is end its connection.
+      this.error = error;
+      this.res.destroy(error);
+      return this.#finish();
+    }
+    if (error.replayable && this.body.isComplete) {
+      const peer = this.proxy.choosePeer(this);
+      if (peer !== undefined) {
+        this.replays += 1;
+        this.verdict = 'repinned';
+        this.reason = `failover: ${error.code}`;
+        this.setCookie = true;
+        this.stripAuth = true;
+        this.proxy.logger.warn({ event: 'replay', rpc: this.sniffed.method, from: coordinator.name, to: peer.name, code: error.code }, `replaying ${this.sniffed.method ?? 'request'} from ${coordinator.name} to ${peer.name}: ${error.message}`);
+        this.send(peer);
+        return;
+      }
+    }
+    this.error = error;
+    if (error.replayable) {
+      // Re-pin even when answering an error, so the client's retry lands on a healthy peer.
+      const peer = this.proxy.choosePeer(this);
+      if (peer !== undefined) {
+        this.coordinator = peer;
+        this.verdict = 'repinned';
+        this.reason = `failover: ${error.code}`;
+        this.setCookie = true;
+      } else {
+        this.setCookie = false;
+      }
+    }
+    this.proxy.respondError(this, error, toHttpStatus(error));
+    this.#finish();
+  }
+
+  /** The coordinator was marked down while this request waited on it. */
+  failover(reason: string): void {
+    if (this.hasResponseStarted || this.isDone) return;
+    if (this.controller === undefined) {
+      this.#failoverReason = reason;
+      return;
+    }
+    this.#failoverReason = undefined;
+    this.controller.abort(new ProxyError('UPSTREAM_DOWN', `${this.coordinator?.name} marked down: ${reason}`));
+  }
+
+  #onClientClose(): void {
+    if (this.res.writableFinished || this.isDone) return;
+    this.isDone = true;
+    this.error ??= new ProxyError('CLIENT_ABORTED', 'client closed the connection before the response ended');
+    this.controller?.abort(this.error);
+  }
+
+  #release(coordinator: Coordinator): void {
+    if (!coordinator.inFlight.delete(this)) return;
+    if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens -= 1;
+  }
+
+  #finish(): void {
+    if (this.coordinator !== undefined) this.#release(this.coordinator);
+    for (const coordinator of this.tried) this.#release(coordinator);
+    this.isDone = true;
+    if (this.#isLogged) return;
+    this.#isLogged = true;
+    this.proxy.logAccess(this);
+  }
+}
