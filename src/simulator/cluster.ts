@@ -1,0 +1,44 @@
+// A group of simulated coordinators that list each other in /backends?json.
+import { startCoordinator, type CoordinatorOptions, type SimulatedCoordinator } from './coordinator.ts';
+
+export interface ClusterOptions extends Omit<CoordinatorOptions, 'name' | 'hs2Port' | 'webuiPort'> {
+  /** Number of coordinators; default 3. */
+  count?: number;
+  /** Names are `<namePrefix>-<i>` (1-based); default `coordinator`. */
+  namePrefix?: string;
+  /** Coordinator i (0-based) listens on hs2BasePort + i; default 0 (ephemeral). */
+  hs2BasePort?: number;
+  /** Coordinator i (0-based) serves its web UI on webuiBasePort + i; default 0 (ephemeral). */
+  webuiBasePort?: number;
+}
+
+export interface SimulatedCluster {
+  readonly coordinators: readonly SimulatedCoordinator[];
+  /** Closes every coordinator; idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<SimulatedCluster> {
+  const { count = 3, namePrefix = 'coordinator', hs2BasePort = 0, webuiBasePort = 0, ...shared } = options;
+  const coordinators: SimulatedCoordinator[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(coordinators.map((coordinator) => coordinator.close()));
+  };
+  try {
+    for (let index = 0; index < count; index++) {
+      coordinators.push(
+        await startCoordinator({
+          ...shared,
+          name: `${namePrefix}-${index + 1}`,
+          hs2Port: hs2BasePort === 0 ? 0 : hs2BasePort + index,
+          webuiPort: webuiBasePort === 0 ? 0 : webuiBasePort + index,
+        }),
+      );
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  for (const coordinator of coordinators) coordinator.setPeers(coordinators);
+  return { coordinators, close };
+}

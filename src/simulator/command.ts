@@ -1,0 +1,82 @@
+// `impala-ha-proxy simulate`: runs simulated coordinators in the foreground until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { startCluster } from './cluster.ts';
+
+export const simulateUsage = `Usage: impala-ha-proxy simulate [options]
+
+Runs simulated Impala coordinators (hs2-http + web UI) for demos and for trying client settings.
+
+Options:
+  --coordinators N       number of coordinators (default 3)
+  --tls-cert FILE        PEM certificate for hs2 and web UI ports (with --tls-key); plain HTTP without
+  --tls-key FILE         PEM private key
+  --hs2-base-port N      coordinator i listens for hs2-http on N+i (default: ephemeral ports)
+  --webui-base-port N    coordinator i serves its web UI on N+i (default: ephemeral ports)
+  --user NAME:PASSWORD   require Basic authentication; repeat for more users
+  --host ADDRESS         listen address (default 127.0.0.1)
+  -h, --help             show this help
+
+Test statements: 'select repeat_bytes(N)' returns one N-byte value, 'select range(N)' returns N rows,
+'select sleep(MS)' runs for MS milliseconds; anything else returns (coordinator name, 1).
+`;
+
+function parsePort(value: string | undefined, flag: string): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${flag}: not a port: ${value}`);
+  return port;
+}
+
+/** Parses argv (the arguments after `simulate`), starts the coordinators, resolves after a clean shutdown. */
+export async function runSimulate(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      coordinators: { type: 'string', default: '3' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'hs2-base-port': { type: 'string' },
+      'webui-base-port': { type: 'string' },
+      user: { type: 'string', multiple: true },
+      host: { type: 'string', default: '127.0.0.1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(simulateUsage);
+    return;
+  }
+  const count = Number(values.coordinators);
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new Error(`--coordinators: expected 1..64, got ${values.coordinators}`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  let users: Record<string, string> | undefined;
+  for (const pair of values.user ?? []) {
+    const colon = pair.indexOf(':');
+    if (colon <= 0) throw new Error(`--user: expected NAME:PASSWORD, got ${pair}`);
+    (users ??= {})[pair.slice(0, colon)] = pair.slice(colon + 1);
+  }
+  const cluster = await startCluster({
+    count,
+    host: values.host,
+    hs2BasePort: parsePort(values['hs2-base-port'], '--hs2-base-port'),
+    webuiBasePort: parsePort(values['webui-base-port'], '--webui-base-port'),
+    ...(values['tls-cert'] && values['tls-key'] ? { tls: { certFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
+    ...(users ? { users } : {}),
+  });
+  for (const coordinator of cluster.coordinators) {
+    process.stdout.write(`${coordinator.name}: hs2-http ${coordinator.hs2Url}/cliservice  web UI ${coordinator.webuiUrl}/\n`);
+  }
+  process.stdout.write('Press Ctrl-C to stop.\n');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await cluster.close();
+  process.stdout.write('Simulated coordinators stopped.\n');
+}

@@ -1,0 +1,522 @@
+// One simulated impalad coordinator: an hs2-http port and a web UI port (research §3, §4), with
+// the fault injection the proxy's failover tests need.
+//
+// Each port is a plain net.Server that hands accepted sockets to a non-listening http(s) server,
+// so a frozen coordinator can accept TCP (like a SIGSTOPped process whose kernel still completes
+// handshakes) while never starting TLS or HTTP, and stop() can destroy every socket it owns.
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { handleCall, readMessageHeader } from '../thrift/hs2.ts';
+import { AuthCookieSigner, authenticate, type AuthCounters } from './auth.ts';
+import { CoordinatorStoppedError, FreezeGate, StallRegistry } from './faults.ts';
+import { Hs2Service, type QueryInfo, type RpcContext, type SessionInfo } from './hs2-service.ts';
+import { silentLogger, type SimulatorLogger } from './logger.ts';
+import { handleWebUiRequest, type BackendInfo } from './webui.ts';
+
+export interface CoordinatorTlsOptions {
+  certFile?: string;
+  keyFile?: string;
+  /** PEM; takes precedence over certFile. */
+  cert?: string | Buffer;
+  /** PEM; takes precedence over keyFile. */
+  key?: string | Buffer;
+}
+
+export interface CoordinatorOptions {
+  /** Default `coordinator-<n>`. */
+  name?: string;
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
+  hs2Port?: number;
+  /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
+  webuiPort?: number;
+  /** Same certificate for the hs2 port and the web UI; plain HTTP without it. */
+  tls?: CoordinatorTlsOptions;
+  /** Enables Basic authentication (and `impala.auth` cookies) on the hs2 port: user → password. */
+  users?: Record<string, string>;
+  /** Also require authentication on the web UI (impalad --webserver_require_ldap). Default false. */
+  webuiAuth?: boolean;
+  /** `impala.auth` Max-Age and validity (--max_cookie_lifetime_s). Default 86400. */
+  cookieMaxAgeSeconds?: number;
+  /** Delay before every hs2 reply. Default 0. */
+  delayMs?: number;
+  /** Reported by GetInfo, PingImpalaHS2Service and the web UI. */
+  version?: string;
+  /** Request log entries kept (oldest dropped first). Default 1000. */
+  requestLogSize?: number;
+  /** Largest accepted hs2 request body; larger bodies close the connection. Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** pino-compatible; default silent. */
+  logger?: SimulatorLogger;
+}
+
+export interface RequestLogEntry {
+  /** Thrift method; undefined when the body was never read (401, OPTIONS, frozen, stalled before read). */
+  rpc: string | undefined;
+  /** `hs2` or `webui`. */
+  port: 'hs2' | 'webui';
+  httpMethod: string;
+  path: string;
+  /** Request headers as Node parsed them (lower-case names; `cookie` joined with `; `). */
+  headers: Record<string, string | string[] | undefined>;
+  /** Hex of the 16-byte guid of the session the RPC belongs to, when known. */
+  sessionGuidHex?: string;
+  user?: string;
+  /** HTTP status sent; undefined while the request is held or when the connection was closed without a response. */
+  status?: number;
+  time: number;
+}
+
+export interface CoordinatorCounters extends AuthCounters {
+  /** Thrift RPCs received, by method (counted once the body is read). */
+  rpcs: Record<string, number>;
+  http401: number;
+  /** TCP connections accepted, both ports. */
+  connectionsAccepted: number;
+  hs2ConnectionsAccepted: number;
+}
+
+const DEFAULT_VERSION = '4.5.0-SIMULATED';
+const THRIFT_SERVER_HEADER = 'Thrift/0.16.0';
+let instanceCount = 0;
+
+function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: string | Buffer } {
+  const cert = tls.cert ?? (tls.certFile ? readFileSync(tls.certFile) : undefined);
+  const key = tls.key ?? (tls.keyFile ? readFileSync(tls.keyFile) : undefined);
+  if (!cert || !key) throw new Error('simulator tls needs cert/certFile and key/keyFile');
+  return { cert, key };
+}
+
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > maxBytes) throw new Error(`request body larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, length);
+}
+
+/** Per start(): everything a crash loses. */
+interface Run {
+  service: Hs2Service;
+  signer: AuthCookieSigner;
+  startedAt: number;
+  abort: AbortController;
+}
+
+export class SimulatedCoordinator {
+  readonly name: string;
+  readonly host: string;
+  readonly isTls: boolean;
+  readonly counters: CoordinatorCounters = {
+    rpcs: {},
+    http401: 0,
+    connectionsAccepted: 0,
+    hs2ConnectionsAccepted: 0,
+    cookieAuthFailures: 0,
+    cookieAuthSuccesses: 0,
+    basicAuthFailures: 0,
+    basicAuthSuccesses: 0,
+  };
+  /** Mutable entries, newest last; bounded by `requestLogSize`. */
+  readonly requestLog: RequestLogEntry[] = [];
+  /** Delay before every hs2 reply; may be changed at any time. */
+  delayMs: number;
+
+  readonly #options: CoordinatorOptions;
+  readonly #users: ReadonlyMap<string, string> | undefined;
+  readonly #tls: { cert: string | Buffer; key: string | Buffer } | undefined;
+  readonly #logger: SimulatorLogger;
+  readonly #version: string;
+  readonly #freeze = new FreezeGate();
+  readonly #stalls = new StallRegistry();
+  readonly #sockets = new Set<net.Socket>();
+  #heldSockets: [net.Socket, net.Server][] = [];
+  #listeners: net.Server[] = [];
+  #hs2Port: number;
+  #webuiPort: number;
+  #run: Run | undefined;
+  #healthy = true;
+  #quiescing = false;
+  #closed = false;
+  #peers: SimulatedCoordinator[] = [];
+  #transition: Promise<void> = Promise.resolve();
+
+  constructor(options: CoordinatorOptions = {}) {
+    this.#options = options;
+    this.name = options.name ?? `coordinator-${++instanceCount}`;
+    this.host = options.host ?? '127.0.0.1';
+    this.#hs2Port = options.hs2Port ?? 0;
+    this.#webuiPort = options.webuiPort ?? 0;
+    this.#tls = options.tls ? loadTls(options.tls) : undefined;
+    this.isTls = this.#tls !== undefined;
+    this.#users = options.users ? new Map(Object.entries(options.users)) : undefined;
+    this.#logger = options.logger ?? silentLogger;
+    this.#version = options.version ?? DEFAULT_VERSION;
+    this.delayMs = options.delayMs ?? 0;
+  }
+
+  get hs2Port(): number {
+    return this.#hs2Port;
+  }
+  get webuiPort(): number {
+    return this.#webuiPort;
+  }
+  get hs2Url(): string {
+    return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2Port}`;
+  }
+  get webuiUrl(): string {
+    return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#webuiPort}`;
+  }
+  get isRunning(): boolean {
+    return this.#run !== undefined;
+  }
+  get isFrozen(): boolean {
+    return this.#freeze.isFrozen;
+  }
+  get isHealthy(): boolean {
+    return this.#healthy;
+  }
+  get isQuiescing(): boolean {
+    return this.#quiescing;
+  }
+  /** Open HS2 sessions (0 while stopped). */
+  get openSessions(): number {
+    return this.#run?.service.sessionCount ?? 0;
+  }
+  sessions(): SessionInfo[] {
+    return this.#run?.service.sessions() ?? [];
+  }
+  queries(): QueryInfo[] {
+    return this.#run?.service.queries() ?? [];
+  }
+
+  /** Whether any logged request carried a cookie named `name` (e.g. the proxy's affinity cookie). */
+  sawCookie(name: string): boolean {
+    return this.requestLog.some((entry) =>
+      String(entry.headers.cookie ?? '')
+        .split(';')
+        .some((cookie) => cookie.trim().startsWith(`${name}=`)),
+    );
+  }
+
+  /** Logged hs2 requests for one RPC. */
+  rpcLog(rpc: string): RequestLogEntry[] {
+    return this.requestLog.filter((entry) => entry.rpc === rpc);
+  }
+
+  clearRequestLog(): void {
+    this.requestLog.length = 0;
+  }
+
+  /** Other coordinators listed by /backends?json (the statestore's membership view). */
+  setPeers(peers: readonly SimulatedCoordinator[]): void {
+    this.#peers = peers.filter((peer) => peer !== this);
+  }
+
+  backendInfo(): BackendInfo {
+    return {
+      name: this.name,
+      host: this.host,
+      hs2Port: this.#hs2Port,
+      webuiUrl: this.webuiUrl,
+      isQuiescing: this.#quiescing,
+      startedAt: this.#run?.startedAt ?? 0,
+    };
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Listens (on the same ports as before after a stop) with fresh state and no faults. */
+  start(): Promise<void> {
+    return this.#serialize(() => this.#start());
+  }
+
+  /** Like a crashed impalad: listeners closed, every connection destroyed, sessions lost. */
+  stop(): Promise<void> {
+    return this.#serialize(() => this.#stop());
+  }
+
+  /** Idempotent; leaves no handles open. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.#serialize(() => this.#stop());
+  }
+
+  #serialize(step: () => Promise<void>): Promise<void> {
+    const next = this.#transition.then(step);
+    this.#transition = next.catch(() => {});
+    return next;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#closed) throw new Error(`${this.name} is closed`);
+    if (this.#run) return;
+    this.#healthy = true;
+    this.#quiescing = false;
+    const run: Run = {
+      service: new Hs2Service({
+        name: this.name,
+        version: this.#version,
+        webuiAddress: () => `${this.host}:${this.#webuiPort}`,
+        webuiUrl: () => this.webuiUrl,
+        isQuiescing: () => this.#quiescing,
+      }),
+      signer: new AuthCookieSigner(this.#options.cookieMaxAgeSeconds),
+      startedAt: Date.now(),
+      abort: new AbortController(),
+    };
+    const hs2Server = this.#createHttpServer((request, response, expectsContinue) => {
+      void this.#onHs2Request(run, request, response, expectsContinue);
+    });
+    const webuiServer = this.#createHttpServer((request, response) => {
+      void this.#onWebUiRequest(run, request, response);
+    });
+    try {
+      this.#hs2Port = await this.#listen(this.#hs2Port, hs2Server, 'hs2');
+      this.#webuiPort = await this.#listen(this.#webuiPort, webuiServer, 'webui');
+    } catch (error) {
+      await this.#closeListeners();
+      throw error;
+    }
+    this.#run = run;
+    this.#logger.info({ coordinator: this.name, hs2Url: this.hs2Url, webuiUrl: this.webuiUrl }, 'simulated coordinator started');
+  }
+
+  async #stop(): Promise<void> {
+    const run = this.#run;
+    this.#run = undefined;
+    run?.abort.abort(new CoordinatorStoppedError());
+    this.#freeze.reset();
+    this.#stalls.reset();
+    const closed = this.#closeListeners();
+    for (const socket of this.#sockets) socket.destroy();
+    this.#heldSockets = [];
+    await closed;
+    if (run) this.#logger.info({ coordinator: this.name }, 'simulated coordinator stopped');
+  }
+
+  async #closeListeners(): Promise<void> {
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    await Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
+
+  #createHttpServer(
+    onRequest: (request: IncomingMessage, response: ServerResponse, expectsContinue: boolean) => void,
+  ): http.Server {
+    // keepAliveTimeout 0: impalad keeps idle client connections open until the client closes them.
+    const options = { keepAliveTimeout: 0, requestTimeout: 0 };
+    const server = this.#tls ? https.createServer({ ...options, ...this.#tls }) : http.createServer(options);
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, false));
+    // impalad sends `100 Continue` only after authentication passed (THttpServer).
+    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, true));
+    server.on('clientError', (_error: Error, socket: net.Socket) => socket.destroy());
+    server.on('tlsClientError', (_error: Error, socket: net.Socket) => socket.destroy());
+    return server;
+  }
+
+  async #listen(port: number, server: http.Server, kind: 'hs2' | 'webui'): Promise<number> {
+    const listener = net.createServer((socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      socket.on('error', () => {});
+      this.counters.connectionsAccepted++;
+      if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
+      if (this.#freeze.isFrozen) this.#heldSockets.push([socket, server]);
+      else server.emit('connection', socket);
+    });
+    this.#listeners.push(listener);
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: this.host, port }, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    return (listener.address() as net.AddressInfo).port;
+  }
+
+  // ---- fault injection ----------------------------------------------------------------------
+
+  /** Accept TCP but answer nothing on either port (TLS handshakes and requests hang) until unfreeze(). */
+  freeze(): void {
+    this.#freeze.freeze();
+  }
+
+  unfreeze(): void {
+    this.#freeze.unfreeze();
+    const held = this.#heldSockets;
+    this.#heldSockets = [];
+    for (const [socket, server] of held) if (!socket.destroyed) server.emit('connection', socket);
+  }
+
+  /** Hold every hs2 request for `method` (after its body is read) until releaseStalled() or stop(). */
+  stall(method: string): void {
+    this.#stalls.stall(method);
+  }
+
+  /** Stop stalling `method` (or all) and answer the held requests. */
+  releaseStalled(method?: string): void {
+    this.#stalls.release(method);
+  }
+
+  /** Resolves once a request for `method` (or any) is being held. */
+  waitForStalled(method?: string): Promise<void> {
+    return this.#stalls.waitForHeld(method);
+  }
+
+  stalledCount(method?: string): number {
+    return this.#stalls.heldCount(method);
+  }
+
+  /** `/healthz` answers 503 `Not Available` while unhealthy. */
+  setHealthy(healthy: boolean): void {
+    this.#healthy = healthy;
+  }
+
+  /** Graceful shutdown: `is_quiescing` in /backends?json; OpenSession/ExecuteStatement/GetInfo fail. */
+  quiesce(quiescing = true): void {
+    this.#quiescing = quiescing;
+  }
+
+  // ---- request handling ---------------------------------------------------------------------
+
+  #logEntry(port: 'hs2' | 'webui', request: IncomingMessage): RequestLogEntry {
+    const entry: RequestLogEntry = {
+      rpc: undefined,
+      port,
+      httpMethod: request.method ?? '',
+      path: request.url ?? '',
+      headers: { ...request.headers },
+      time: Date.now(),
+    };
+    this.requestLog.push(entry);
+    const limit = this.#options.requestLogSize ?? 1000;
+    if (this.requestLog.length > limit) this.requestLog.splice(0, this.requestLog.length - limit);
+    return entry;
+  }
+
+  async #onHs2Request(run: Run, request: IncomingMessage, response: ServerResponse, expectsContinue: boolean): Promise<void> {
+    const entry = this.#logEntry('hs2', request);
+    const socket = request.socket;
+    try {
+      await this.#freeze.pass();
+      if (request.method === 'OPTIONS') {
+        entry.status = 200;
+        response.writeHead(200, {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Methods': 'POST, OPTIONS',
+          'Access-Control-Allow-Headers': 'Content-Type, Authorization, Cookie',
+          'Content-Length': '0',
+        });
+        response.end();
+        return;
+      }
+      // impalad throws on any other method and closes the connection without a response.
+      if (request.method !== 'POST') {
+        socket.destroy();
+        return;
+      }
+      let user: string | undefined;
+      let setCookies: string[] = [];
+      if (this.#users) {
+        const verdict = authenticate(request.headers, this.#users, run.signer, this.counters);
+        setCookies = verdict.setCookies;
+        if (!verdict.ok) {
+          this.#unauthorized(socket, setCookies);
+          entry.status = 401;
+          return;
+        }
+        user = verdict.user;
+        entry.user = user;
+      }
+      if (expectsContinue) response.writeContinue();
+      const body = await readBody(request, this.#options.maxBodyBytes ?? 64 * 1024 * 1024);
+      const header = readMessageHeader(body);
+      entry.rpc = header.method;
+      this.counters.rpcs[header.method] = (this.counters.rpcs[header.method] ?? 0) + 1;
+      if (this.#stalls.isStalled(header.method)) await this.#stalls.hold(header.method);
+      if (this.delayMs > 0) await delay(this.delayMs, undefined, { signal: run.abort.signal });
+      const context: RpcContext = { user };
+      const reply = await handleCall(body, run.service, context);
+      entry.sessionGuidHex = context.sessionGuidHex;
+      if (run.abort.signal.aborted || socket.destroyed) return;
+      // THttpServer::flush: every Thrift reply, errors included, is a 200 with these headers.
+      const headers = [
+        'Date', new Date().toUTCString(),
+        'Server', THRIFT_SERVER_HEADER,
+        'Access-Control-Allow-Origin', '*',
+        'Content-Type', 'application/x-thrift',
+        'Content-Length', String(reply.length),
+        'Connection', 'Keep-Alive',
+      ];
+      for (const cookie of setCookies) headers.push('Set-Cookie', cookie);
+      response.sendDate = false;
+      response.writeHead(200, headers);
+      response.end(reply);
+      entry.status = 200;
+    } catch (error) {
+      if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
+        this.#logger.debug({ coordinator: this.name, err: error }, 'hs2 request failed; closing the connection');
+      }
+      socket.destroy();
+    }
+  }
+
+  /**
+   * THttpServer::returnUnauthorized: status line, Date, `Connection: close`, then the queued
+   * return headers (delete cookie first, WWW-Authenticate last); no Content-Length, no body; the
+   * connection is closed. Written raw because Node's ServerResponse would add a Content-Length.
+   */
+  #unauthorized(socket: net.Socket, setCookies: string[]): void {
+    this.counters.http401++;
+    const lines = ['HTTP/1.1 401 Unauthorized', `Date: ${new Date().toUTCString()}`, 'Connection: close'];
+    for (const cookie of setCookies) lines.push(`Set-Cookie: ${cookie}`);
+    lines.push('WWW-Authenticate: Basic', '', '');
+    socket.end(lines.join('\r\n'), () => socket.destroy());
+  }
+
+  async #onWebUiRequest(run: Run, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const entry = this.#logEntry('webui', request);
+    try {
+      await this.#freeze.pass();
+      await handleWebUiRequest(
+        {
+          name: this.name,
+          version: this.#version,
+          isTls: this.isTls,
+          startedAt: run.startedAt,
+          isHealthy: () => this.#healthy,
+          isQuiescing: () => this.#quiescing,
+          service: () => run.service,
+          backends: () => [this, ...this.#peers.filter((peer) => peer.isRunning)].map((coordinator) => coordinator.backendInfo()),
+          ...(this.#options.webuiAuth && this.#users
+            ? { auth: { users: this.#users, signer: run.signer, counters: this.counters } }
+            : {}),
+        },
+        request,
+        response,
+      );
+      entry.status = response.statusCode;
+    } catch (error) {
+      if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
+        this.#logger.debug({ coordinator: this.name, err: error }, 'web UI request failed');
+      }
+      request.socket.destroy();
+    }
+  }
+}
+
+/** Creates and starts a simulated coordinator. */
+export async function startCoordinator(options: CoordinatorOptions = {}): Promise<SimulatedCoordinator> {
+  const coordinator = new SimulatedCoordinator(options);
+  await coordinator.start();
+  return coordinator;
+}
