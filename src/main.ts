@@ -9,12 +9,15 @@ import { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
 import { closeListeners, startListeners, type Listener } from './server.ts';
 import { CoordinatorSet } from './upstream/coordinator-set.ts';
+import { HealthChecker } from './upstream/health.ts';
+import { upstreamTlsOptions } from './tls/files.ts';
 
 export interface ProxyInstance {
   readonly config: Config;
   readonly listeners: readonly Listener[];
   readonly coordinators: CoordinatorSet;
   readonly sessions: SessionMap;
+  readonly health: HealthChecker;
   readonly hs2: Hs2Proxy;
   /** Base URL of the first listener of a kind, e.g. https://127.0.0.1:8443 */
   url(kind?: 'https' | 'http'): string;
@@ -32,7 +35,23 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
       if (coordinator !== undefined) coordinator.sessions += delta;
     },
   });
-  const hs2 = new Hs2Proxy({ config, coordinators, sessions, policy: createPolicy(config.balancer.policy), logger });
+  const health = new HealthChecker(coordinators.all, {
+    config: config.health,
+    tls: upstreamTlsOptions(config.upstream.tls),
+    logger,
+    onChange(coordinator) {
+      // A coordinator that went down lost its sessions; its clients re-pin as they come back.
+      if (coordinator.health === 'down') sessions.forgetCoordinator(coordinator.name);
+    },
+  });
+  const hs2 = new Hs2Proxy({
+    config,
+    coordinators,
+    sessions,
+    policy: createPolicy(config.balancer.policy),
+    logger,
+    onUpstreamFailure: (coordinator, error) => health.reportFailure(coordinator, error),
+  });
   const router = {
     handle(req: IncomingMessage, res: ServerResponse): void {
       void hs2.handle(req, res).catch((error: unknown) => {
@@ -46,17 +65,20 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
   try {
     listeners = await startListeners(config, router, logger);
   } catch (error) {
+    await health.close();
     sessions.close();
     await coordinators.destroy();
     throw error;
   }
 
+  health.start();
   let closing: Promise<void> | undefined;
   return {
     config,
     listeners,
     coordinators,
     sessions,
+    health,
     hs2,
     url(kind) {
       const listener = listeners.find((l) => kind === undefined || l.kind === kind);
@@ -67,6 +89,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     close() {
       closing ??= (async () => {
         await closeListeners(listeners, config.server.shutdownTimeoutMs);
+        await health.close();
         sessions.close();
         await coordinators.close();
         logger.info({ event: 'closed' }, 'proxy closed');

@@ -46,7 +46,7 @@ export function routeRequest(input: RouteInput, context: RouteContext): RouteDec
   if (match !== undefined) {
     const pinned = context.coordinators.byName(match.name);
     if (pinned?.acceptsPinned) {
-      if (pinned.operatorState === 'draining' && sniffed.method === 'OpenSession') {
+      if (!pinned.isAvailable && sniffed.method === 'OpenSession') {
         const peer = context.policy.pick(context.coordinators.available(), input);
         // With no peer, a draining coordinator still serves rather than a 503.
         if (peer !== undefined) return decide(peer, 'repinned', true, 'draining');

@@ -40,6 +40,8 @@ export class Coordinator {
   healthSince = Date.now();
   healthReason = 'initial';
   operatorState: OperatorState;
+  /** /backends?json says this impalad is shutting down gracefully: treat as draining. */
+  isQuiescing = false;
 
   /** HS2 sessions learned from OpenSession replies (least-sessions). */
   sessions = 0;
@@ -74,7 +76,7 @@ export class Coordinator {
 
   /** May take new clients. */
   get isAvailable(): boolean {
-    return this.health === 'up' && this.operatorState === 'enabled';
+    return this.health === 'up' && this.operatorState === 'enabled' && !this.isQuiescing;
   }
 
   /** May keep serving the clients already pinned here (draining keeps them). */

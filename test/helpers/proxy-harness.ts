@@ -1,0 +1,67 @@
+// One call starts what most integration tests need: simulated coordinators over TLS and a real
+// proxy in front of them (HTTPS front end, TLS bridge verified against the suite's CA), with the
+// proxy's log captured. Everything listens on 127.0.0.1 port 0; close() releases it all.
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import { startProxy, type ProxyInstance } from '../../src/main.ts';
+import { startCluster, type ClusterOptions, type SimulatedCluster } from '../../src/simulator/index.ts';
+import { certPath } from './certs.ts';
+import { LogSink } from './log-sink.ts';
+
+export interface HarnessOptions {
+  readonly coordinators?: number;
+  readonly cluster?: Omit<ClusterOptions, 'count' | 'tls'>;
+  /** Merged over the harness defaults (shallow per top-level key). */
+  readonly config?: Partial<ConfigInput>;
+  readonly logLevel?: 'info' | 'debug' | 'warn';
+}
+
+export interface Harness {
+  readonly cluster: SimulatedCluster;
+  readonly proxy: ProxyInstance;
+  readonly log: LogSink;
+  /** https://127.0.0.1:<port> of the proxy. */
+  readonly url: string;
+  /** The suite CA, for clients. */
+  readonly ca: string;
+  close(): Promise<void>;
+}
+
+export const coordinatorTls = { certFile: certPath('coordinator.pem'), keyFile: certPath('coordinator-key.pem') };
+
+export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<ConfigInput> = {}): ConfigInput {
+  return {
+    listen: { https: { host: '127.0.0.1', port: 0 } },
+    tls: { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem') },
+    coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2Port: c.hs2Port, webuiPort: c.webuiPort })),
+    upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') } },
+    cookie: { secrets: ['test-secret-1'] },
+    // Fast health checks keep failover tests short; the defaults are tested on their own.
+    health: { intervalMs: 200, timeoutMs: 150, rise: 2, fall: 2 },
+    admin: null,
+    ...overrides,
+  };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const cluster = await startCluster({ count: options.coordinators ?? 3, tls: coordinatorTls, ...options.cluster });
+  const log = new LogSink(options.logLevel ?? 'info');
+  let proxy: ProxyInstance;
+  try {
+    proxy = await startProxy(validateConfig(harnessConfig(cluster, options.config)), log.logger);
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+  return {
+    cluster,
+    proxy,
+    log,
+    url: proxy.url('https'),
+    ca: certPath('ca.pem'),
+    async close() {
+      await proxy.close();
+      await cluster.close();
+    },
+  };
+}
