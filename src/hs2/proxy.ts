@@ -24,6 +24,8 @@ export interface Hs2ProxyOptions {
   readonly logger: Logger;
   /** Passive health: called with every upstream failure. */
   readonly onUpstreamFailure?: (coordinator: Coordinator, error: ProxyError) => void;
+  /** Called once per request when it is over (metrics); the exchange is read-only by then. */
+  readonly onExchangeEnd?: (exchange: Hs2Exchange) => void;
 }
 
 export class Hs2Proxy {
@@ -36,6 +38,7 @@ export class Hs2Proxy {
   readonly #cookieName: string;
   readonly #retryAfterSec: string;
   readonly #onUpstreamFailure: Hs2ProxyOptions['onUpstreamFailure'];
+  readonly #onExchangeEnd: Hs2ProxyOptions['onExchangeEnd'];
 
   constructor(options: Hs2ProxyOptions) {
     this.config = options.config;
@@ -49,6 +52,7 @@ export class Hs2Proxy {
     const health = options.config.health;
     this.#retryAfterSec = String(Math.max(1, Math.ceil((health.intervalMs * health.rise) / 1000)));
     this.#onUpstreamFailure = options.onUpstreamFailure;
+    this.#onExchangeEnd = options.onExchangeEnd;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -145,7 +149,9 @@ export class Hs2Proxy {
     res.end(text);
   }
 
+  /** The end of every request: access line and observers. */
   logAccess(exchange: Hs2Exchange): void {
+    this.#onExchangeEnd?.(exchange);
     const logger = this.#accessLogger;
     if (logger === undefined) return;
     const error = exchange.error;
