@@ -34,7 +34,10 @@ export interface Hs2ClientOptions {
   url: string;
   /** Default `/cliservice` (impala-shell); impyla's default is `/`. May carry a query string. */
   httpPath?: string;
-  /** Default `per-rpc`. */
+  /**
+   * `per-rpc` (default; impyla, shells <= 4.5): a new TCP+TLS connection for every RPC, the previous
+   * one left open idle until the next RPC starts. `keep-alive` (impala-shell 4.6): one reused connection.
+   */
   connection?: 'per-rpc' | 'keep-alive';
   auth?: Hs2ClientAuth;
   /** Cookies kept: `*` (default, impyla >= 0.20, shell >= 4.5) or a list of names; `[]` keeps none. */
@@ -190,22 +193,35 @@ export class Hs2Client {
   readonly #options: Hs2ClientOptions;
   readonly #url: URL;
   readonly #path: string;
-  readonly #agent: http.Agent | false;
+  readonly #isTls: boolean;
   readonly #module: typeof http | typeof https;
+  /** keep-alive mode: the one shared agent; per-rpc mode: the agent of the previous RPC. */
+  #agent: http.Agent | undefined;
 
   constructor(options: Hs2ClientOptions) {
     this.#options = options;
     this.#url = new URL(options.url);
     this.#path = options.httpPath ?? '/cliservice';
     this.jar = new CookieJar(options.cookieNames ?? '*');
-    const isTls = this.#url.protocol === 'https:';
-    this.#module = isTls ? https : http;
-    this.#agent =
-      options.connection === 'keep-alive'
-        ? isTls
-          ? new https.Agent({ keepAlive: true, maxSockets: 1, ...this.#tlsOptions() })
-          : new http.Agent({ keepAlive: true, maxSockets: 1 })
-        : false;
+    this.#isTls = this.#url.protocol === 'https:';
+    this.#module = this.#isTls ? https : http;
+  }
+
+  #newAgent(): http.Agent {
+    return this.#isTls
+      ? new https.Agent({ keepAlive: true, maxSockets: 1, ...this.#tlsOptions() })
+      : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /**
+   * per-rpc: like impyla's flush() (`if self.isOpen(): self.close()` then `open()`), close the
+   * previous RPC's connection, which stayed open idle, and open a new one. keep-alive: reuse one.
+   */
+  #agentForRequest(): http.Agent {
+    if (this.#options.connection === 'keep-alive') return (this.#agent ??= this.#newAgent());
+    this.#agent?.destroy();
+    this.#agent = this.#newAgent();
+    return this.#agent;
   }
 
   get cookies(): Map<string, string> {
@@ -252,8 +268,7 @@ export class Hs2Client {
           method: 'POST',
           path: this.#path,
           headers: this.#requestHeaders(body),
-          agent: this.#agent,
-          ...(this.#agent === false ? this.#tlsOptions() : {}),
+          agent: this.#agentForRequest(),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -382,9 +397,10 @@ export class Hs2Client {
     return { columns, rows };
   }
 
-  /** Closes kept-alive connections. */
+  /** Closes the open connection (the kept-alive one, or the previous RPC's). */
   close(): void {
-    if (this.#agent) this.#agent.destroy();
+    this.#agent?.destroy();
+    this.#agent = undefined;
   }
 }
 
