@@ -57,7 +57,7 @@ const FOOTER = `</div>
 `;
 
 export function rootPage(page: PageContext, details: { startedAt: number; sessionCount: number; queryCount: number }): string {
-  return `${header(page)}<h2>Vers<span id='v'>ion</span></h2>
+  return `${header(page)}<h2>Version</h2>
 <pre id='version'>impalad version ${escapeHtml(page.version)} (simulated coordinator ${escapeHtml(page.name)})</pre>
 <p>Process start time: <span id='start-time'>${new Date(details.startedAt).toISOString()}</span></p>
 <p>Open sessions: <a href='/sessions'>${details.sessionCount}</a>, open queries: <a href='/queries'>${details.queryCount}</a></p>
