@@ -1,0 +1,159 @@
+// Writes a coordinator's web UI response to the client. http-proxy runs none of its outgoing passes
+// with `selfHandleResponse: true` (research/aesthetics.md §6.2 P10), so the whole head is ours:
+// status, headers minus hop-by-hop, Location and Set-Cookie rewritten, invalid header values
+// skipped instead of thrown (P12, node-http-proxy#964). Bodies stream untouched, except HTML.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { connectionListed, isHopByHop } from '../http/headers.ts';
+import type { Logger } from '../log.ts';
+import { hasRewritableLocation, type UiRewriter } from './rewrite.ts';
+
+/**
+ * HTML is rewritten whole, so it is buffered, up to this many bytes (compressed and again
+ * decompressed). impalad's pages are small (a /queries page with the default 100 completed
+ * queries is tens of KiB); a larger one is streamed unmodified rather than held in memory.
+ */
+export const maxHtmlBytes = 8 * 1024 * 1024;
+
+type Decompress = (buffer: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void;
+const decoders = new Map<string, Decompress>([
+  ['gzip', gunzip],
+  ['x-gzip', gunzip],
+  ['deflate', inflate],
+  ['br', brotliDecompress as Decompress],
+]);
+
+interface Head {
+  readonly status: number;
+  /** Name/value pairs as received (original case), already filtered and rewritten. */
+  readonly headers: string[];
+  readonly isHtml: boolean;
+  readonly encoding: string | undefined;
+}
+
+export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, rewriter: UiRewriter, logger: Logger): void {
+  const head = readHead(upstream, rewriter);
+  const hasBody = req.method !== 'HEAD' && head.status !== 204 && head.status !== 304 && head.status >= 200;
+  const canRewrite = head.isHtml && (head.encoding === undefined || decoders.has(head.encoding));
+  if (!hasBody || !canRewrite) {
+    // HEAD of an HTML page: the length of the rewritten GET body is not known here.
+    writeHead(res, head, logger, head.isHtml && !hasBody ? dropLength : undefined);
+    if (!hasBody) {
+      upstream.resume();
+      res.end();
+      return;
+    }
+    pipeline(upstream, res, (error) => {
+      if (error) logger.debug({ event: 'webui-stream-error', code: (error as NodeJS.ErrnoException).code }, error.message);
+    });
+    return;
+  }
+  bufferHtml(upstream, res, head, rewriter, logger);
+}
+
+function readHead(upstream: IncomingMessage, rewriter: UiRewriter): Head {
+  const status = upstream.statusCode ?? 502;
+  const listed = connectionListed(upstream.headers.connection);
+  const rewriteLocation = hasRewritableLocation(status);
+  const raw = upstream.rawHeaders;
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower) || listed?.has(lower)) continue;
+    let value = raw[i + 1]!;
+    if (lower === 'set-cookie') value = rewriter.setCookie(value);
+    else if (lower === 'location' && rewriteLocation) value = rewriter.location(value);
+    headers.push(name, value);
+  }
+  const contentType = upstream.headers['content-type'];
+  const isHtml = contentType !== undefined && /^\s*text\/html\b/i.test(contentType);
+  const encoding = upstream.headers['content-encoding']?.trim().toLowerCase();
+  return { status, headers, isHtml, encoding: encoding === '' || encoding === 'identity' ? undefined : encoding };
+}
+
+const dropLength = new Set(['content-length']);
+const dropForRewrite = new Set(['content-length', 'content-encoding']);
+
+function writeHead(res: ServerResponse, head: Head, logger: Logger, skip?: ReadonlySet<string>): void {
+  if (res.headersSent || res.destroyed) return;
+  const { headers } = head;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (skip?.has(name.toLowerCase())) continue;
+    try {
+      res.appendHeader(name, headers[i + 1]!);
+    } catch (error) {
+      // ERR_INVALID_CHAR / ERR_INVALID_HTTP_TOKEN: drop that header, keep the response.
+      logger.debug({ event: 'webui-invalid-header', header: name, code: (error as NodeJS.ErrnoException).code }, 'skipped an invalid upstream header');
+    }
+  }
+  res.writeHead(head.status);
+}
+
+/**
+ * Collects an HTML body (≤ maxHtmlBytes), decompresses it if needed, rewrites it and sends it with
+ * a fresh Content-Length. Over the cap, or when it cannot be decompressed, the original bytes go
+ * out unmodified with the original headers. HTML page loads are rare next to assets and XHR, so the
+ * per-response closures here cost nothing measurable.
+ */
+function bufferHtml(upstream: IncomingMessage, res: ServerResponse, head: Head, rewriter: UiRewriter, logger: Logger): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sendOriginal = (): void => {
+    writeHead(res, head, logger);
+    for (const chunk of chunks) res.write(chunk);
+  };
+  const sendRewritten = (html: Buffer): void => {
+    if (res.headersSent || res.destroyed) return;
+    // latin1 maps every byte to one code unit and back: exact for any ASCII-compatible charset.
+    const body = Buffer.from(rewriter.html(html.toString('latin1')), 'latin1');
+    res.setHeader('content-length', body.length);
+    writeHead(res, head, logger, dropForRewrite);
+    res.end(body);
+  };
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    chunks.push(chunk);
+    if (size <= maxHtmlBytes) return;
+    upstream.off('data', onData).off('end', onEnd);
+    logger.debug({ event: 'webui-html-too-large', bytes: size }, 'HTML over the rewrite cap: streamed unmodified');
+    sendOriginal();
+    pipeline(upstream, res, () => {});
+  };
+  const onEnd = (): void => {
+    const body = Buffer.concat(chunks, size);
+    const decode = head.encoding === undefined ? undefined : decoders.get(head.encoding);
+    if (decode === undefined) return sendRewritten(body);
+    decode(body, { maxOutputLength: maxHtmlBytes }, (error, html) => {
+      if (res.destroyed) return;
+      if (error === null) return sendRewritten(html);
+      logger.debug({ event: 'webui-html-undecodable', code: (error as NodeJS.ErrnoException).code }, error.message);
+      sendOriginal();
+      res.end();
+    });
+  };
+  upstream.on('data', onData).on('end', onEnd);
+  upstream.once('error', (error) => {
+    // The coordinator went away (or timed out) mid-body: nothing was sent yet, so a status still can be.
+    logger.debug({ event: 'webui-upstream-aborted', code: (error as NodeJS.ErrnoException).code }, error.message);
+    failResponse(res, 502, 'the coordinator web UI closed the connection mid-response\n');
+  });
+}
+
+/**
+ * Answers `status` if nothing was sent yet, else cuts the connection so the client sees a
+ * truncated response instead of a complete-looking one. Idempotent: a second failure for the same
+ * response (the request and the response stream both report a reset) changes nothing.
+ */
+export function failResponse(res: ServerResponse, status: number, text: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}

@@ -1,0 +1,195 @@
+// Rewrites what impalad's web UI sends so that it keeps working under /ui/<n>/: redirect targets,
+// cookie paths, and root-absolute URLs in HTML attributes. Pure functions over strings, one
+// UiRewriter per (coordinator, prefix) built at start.
+//
+// impalad forms links root-absolute (`href='/queries'`, `src='/www/…'`) because `host-url` is empty
+// unless the request carries X-Forwarded-Context (which the proxy strips), and its JavaScript builds
+// XHR URLs from `<a id='root-link' href='/'>` with `make_url()` (research/impala-protocol.md §4).
+// Rewriting the root link to `/ui/<n>/` therefore moves every make_url() call under the prefix too
+// (as `/ui/<n>//queries?json`, which parseUiTarget collapses like squeasel does).
+
+/** Statuses whose Location header the client follows or records (RFC 9110 §10.2.2, §15.4). */
+const locationStatuses = new Set([201, 301, 302, 303, 307, 308]);
+
+export function hasRewritableLocation(status: number): boolean {
+  return locationStatuses.has(status);
+}
+
+/**
+ * A `//x` value is a network-path reference (RFC 3986 §4.2) when `x` looks like a host: it has a
+ * dot, a colon or a bracket, or is `localhost`. impalad emits no protocol-relative links at all,
+ * so every other `//segment` can only be a root-absolute path with a doubled slash (what
+ * `make_url()` produces from the root link), and is prefixed like any other root-absolute path.
+ * A single-label external host (`//intranet/x`) is misread as a path; it then resolves under
+ * `/ui/<n>/` and reaches the coordinator, never another host, which is the safe direction.
+ */
+function networkPathHost(value: string): string | undefined {
+  const end = value.slice(2).search(/[/?#]/);
+  const authority = (end === -1 ? value.slice(2) : value.slice(2, 2 + end)).toLowerCase();
+  if (authority === '') return undefined;
+  if (/[.:[@]/.test(authority) || authority === 'localhost') return authority;
+  return undefined;
+}
+
+const absoluteHttpUrl = /^https?:\/\/([^/?#]*)(.*)$/is;
+
+export interface UiRewriterOptions {
+  /** `/ui/<key>` as the browser addresses this coordinator (no trailing slash). */
+  readonly prefix: string;
+  /** URL authorities (`host:port`, lower case) that mean this coordinator's web UI. */
+  readonly ownAuthorities: readonly string[];
+  /** Authorities of the other coordinators' web UIs → their `/ui/<n>` prefix. */
+  readonly peers?: ReadonlyMap<string, string>;
+}
+
+export class UiRewriter {
+  readonly prefix: string;
+  readonly #prefixes: ReadonlyMap<string, string>;
+  /** Default-port-free authority forms too: `https://h/` in a Location means `h:443`. */
+  constructor(options: UiRewriterOptions) {
+    this.prefix = options.prefix;
+    const prefixes = new Map(options.peers ?? []);
+    for (const authority of options.ownAuthorities) prefixes.set(authority.toLowerCase(), options.prefix);
+    this.#prefixes = prefixes;
+  }
+
+  /**
+   * The URL to use instead of `value`, or undefined to keep it: root-absolute and double-slash
+   * paths get the prefix; absolute http(s) URLs to a configured coordinator's web UI become that
+   * coordinator's `/ui/<n>/…`; relative, fragment, other-host and non-http URLs are kept.
+   */
+  url(value: string): string | undefined {
+    const lead = value.length - value.trimStart().length; // browsers strip leading whitespace in URLs
+    const url = lead === 0 ? value : value.slice(lead);
+    if (url.charCodeAt(0) === 47 /* / */) {
+      if (url.charCodeAt(1) !== 47) return value.slice(0, lead) + this.prefix + url;
+      const host = networkPathHost(url);
+      if (host === undefined) return value.slice(0, lead) + this.prefix + url;
+      const peer = this.#prefixes.get(host);
+      return peer === undefined ? undefined : value.slice(0, lead) + peer + ensureRooted(url.slice(2 + host.length));
+    }
+    if (url.charCodeAt(0) !== 104 && url.charCodeAt(0) !== 72 /* h, H */) return undefined;
+    const match = absoluteHttpUrl.exec(url);
+    if (match === null) return undefined;
+    const authority = match[1]!.toLowerCase();
+    const peer = this.#prefixes.get(authority) ?? this.#prefixes.get(withDefaultPort(authority, url));
+    return peer === undefined ? undefined : value.slice(0, lead) + peer + ensureRooted(match[2]!);
+  }
+
+  /** Location on 201/3xx: same rules as links; relative references resolve correctly as they are. */
+  location(value: string): string {
+    return this.url(value) ?? value;
+  }
+
+  /**
+   * Set-Cookie: the Path moves under the prefix (none or `/` → `<prefix>/`, `/x` → `<prefix>/x`),
+   * and Domain is dropped because the browser talks to the proxy, so a coordinator's domain
+   * would make it reject the cookie. Edited as text, not with the `cookie` package's
+   * parseSetCookie/stringifySetCookie: that round trip percent-decodes and re-encodes the value
+   * (impala.auth is base64 with `+/=` and `&` separators) and drops attributes it does not know.
+   * Per RFC 6265 §5.2.4 a Path not starting with `/` means the default path; it is replaced too.
+   */
+  setCookie(header: string): string {
+    const parts = header.split(';');
+    let path: string | undefined;
+    const kept = [parts[0]!];
+    for (let i = 1; i < parts.length; i++) {
+      const part = parts[i]!;
+      const equals = part.indexOf('=');
+      const name = (equals === -1 ? part : part.slice(0, equals)).trim().toLowerCase();
+      if (name === 'path') {
+        path = equals === -1 ? '' : part.slice(equals + 1).trim(); // the last one wins (§5.3 step 7)
+        continue;
+      }
+      if (name === 'domain') continue;
+      kept.push(part);
+    }
+    const rooted = path !== undefined && path.startsWith('/') ? path : '/';
+    kept.push(` Path=${this.prefix}${rooted}`);
+    return kept.join(';');
+  }
+
+  /**
+   * Rewrites `href`, `src`, `action`, `formaction` attribute values (quoted with `"` or `'`, or
+   * unquoted) in start tags, and `url(/…)` in `style` attributes and `<style>` elements. Script,
+   * comment and other raw-text content is copied untouched: JavaScript URLs reach the prefix
+   * through make_url() and the rewritten root link instead. Works on any ASCII-compatible
+   * charset when the caller decodes and encodes as latin1 (byte-preserving).
+   */
+  html(document: string): string {
+    let out = '';
+    let copied = 0;
+    const tags = new RegExp(tagPattern.source, 'g');
+    for (let match = tags.exec(document); match !== null; match = tags.exec(document)) {
+      const name = match[1];
+      if (name === undefined) continue; // comment or doctype
+      const attributes = match[2]!;
+      const rewritten = this.#attributes(attributes);
+      if (rewritten !== attributes) {
+        const start = match.index + 1 + name.length;
+        out += document.slice(copied, start) + rewritten;
+        copied = start + attributes.length;
+      }
+      const lower = name.toLowerCase();
+      if (rawTextElements.has(lower)) {
+        const closer = new RegExp(`</${lower}(?=[\\s/>]|$)`, 'gi');
+        closer.lastIndex = tags.lastIndex;
+        const end = closer.exec(document)?.index ?? document.length;
+        if (lower === 'style') {
+          const css = document.slice(tags.lastIndex, end);
+          const cssRewritten = this.#css(css);
+          if (cssRewritten !== css) {
+            out += document.slice(copied, tags.lastIndex) + cssRewritten;
+            copied = end;
+          }
+        }
+        tags.lastIndex = end;
+      }
+    }
+    return copied === 0 ? document : out + document.slice(copied);
+  }
+
+  #attributes(attributes: string): string {
+    return attributes.replace(attributePattern, (whole, name: string, equals: string, double?: string, single?: string, bare?: string) => {
+      if (equals === undefined) return whole;
+      const lower = name.toLowerCase();
+      const value = double ?? single ?? bare ?? '';
+      let replacement: string | undefined;
+      if (lower === 'style') {
+        const css = this.#css(value);
+        replacement = css === value ? undefined : css;
+      } else if (urlAttributes.has(lower)) {
+        replacement = this.url(value);
+      }
+      if (replacement === undefined) return whole;
+      const quote = double !== undefined ? '"' : single !== undefined ? "'" : '';
+      return `${whole.slice(0, whole.length - value.length - 2 * quote.length)}${quote}${replacement}${quote}`;
+    });
+  }
+
+  #css(css: string): string {
+    return css.replace(cssUrlPattern, (whole, open: string, value: string, close: string) => {
+      const replacement = this.url(value);
+      return replacement === undefined ? whole : `${open}${replacement}${close}`;
+    });
+  }
+}
+
+const urlAttributes = new Set(['href', 'src', 'action', 'formaction']);
+/** Elements whose content is not markup (HTML §13.1.2): attribute-looking text inside is not an attribute. */
+const rawTextElements = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript']);
+/** A comment or declaration, or a start tag (name, then attributes with `>` allowed inside quotes). */
+const tagPattern = /<!--[\s\S]*?(?:-->|$)|<![^>]*>|<([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/;
+/** One attribute: name, then optionally `=` and a double-quoted, single-quoted or bare value. */
+const attributePattern = /([^\s"'>/=]+)(?:(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+const cssUrlPattern = /(url\(\s*["']?)(\/[^"')\s]*)(["']?\s*\))/gi;
+
+function ensureRooted(rest: string): string {
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/** `h` in `https://h/` is `h:443`: lets a Location without an explicit port match `host:port`. */
+function withDefaultPort(authority: string, url: string): string {
+  if (authority.endsWith(']') || !authority.includes(':')) return `${authority}:${/^https:/i.test(url) ? 443 : 80}`;
+  return authority;
+}
