@@ -69,6 +69,12 @@ export class Hs2Proxy {
       return; // the client went away mid-body; nothing reached a coordinator
     }
     const sniffed = method === 'POST' ? (sniffRequest(body.prefix, true) ?? unknownRequest) : unknownRequest;
+    if (method === 'POST' && sniffed.method === undefined) {
+      // impalad drops the connection on a body that is not a binary-protocol Thrift call; a
+      // coordinator must not look failing (passive health) because one client sent garbage.
+      this.respondText(res, 400, 'request body is not a Thrift binary-protocol call\n', { connection: 'close' });
+      return;
+    }
     const clientIp = clientAddress(req.socket.remoteAddress);
     const cookie = takeAffinityCookie(req.headers.cookie, this.#cookieName);
     const decision = routeRequest({ cookie, sniffed, clientIp }, this);
