@@ -70,7 +70,8 @@ const tlsCodes = new Set([
 export function fromUpstreamError(error: unknown, coordinatorName: string): ProxyError {
   if (error instanceof ProxyError) return error;
   const code = (error as { code?: string } | null)?.code ?? '';
-  const detail = `${coordinatorName}: ${(error as Error)?.message ?? String(error)}`;
+  const reason = (error as Error)?.message ?? String(error);
+  const detail = `${coordinatorName}: ${reason}`;
   switch (code) {
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':
@@ -95,7 +96,7 @@ export function fromUpstreamError(error: unknown, coordinatorName: string): Prox
       return new ProxyError('UPSTREAM_PROTOCOL', `invalid HTTP from ${detail}`, { cause: error });
     default:
       if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
-        return new ProxyError('UPSTREAM_TLS', `TLS handshake with ${detail} failed (${code})`, { cause: error });
+        return new ProxyError('UPSTREAM_TLS', `TLS handshake with ${coordinatorName} failed (${code}): ${reason}`, { cause: error });
       }
       return new ProxyError('UPSTREAM_RESET', `request to ${detail} failed${code ? ` (${code})` : ''}`, { cause: error });
   }
