@@ -98,6 +98,6 @@ export function fromUpstreamError(error: unknown, coordinatorName: string): Prox
       if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
         return new ProxyError('UPSTREAM_TLS', `TLS handshake with ${coordinatorName} failed (${code}): ${reason}`, { cause: error });
       }
-      return new ProxyError('UPSTREAM_RESET', `request to ${detail} failed${code ? ` (${code})` : ''}`, { cause: error });
+      return new ProxyError('UPSTREAM_RESET', `request to ${coordinatorName} failed${code ? ` (${code})` : ''}: ${reason}`, { cause: error });
   }
 }

@@ -1,6 +1,6 @@
 import type { Candidate, Policy } from './policy.ts';
 
-/** Power of two choices: two weighted-random candidates, the one with fewer requests in flight wins. */
+/** Power of two choices: two weighted-random candidates; the lighter one (sessions + requests in flight, per weight) wins. */
 export class RandomTwo implements Policy {
   readonly name = 'random-two';
   readonly #random: () => number;

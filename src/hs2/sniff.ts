@@ -21,7 +21,12 @@ export function sniffRequest(prefix: Buffer, isComplete: boolean): SniffedReques
     const header = readMessageHeader(prefix);
     if (header === undefined) return isComplete ? unknownRequest : undefined;
     if (header.type !== MessageType.CALL && header.type !== MessageType.ONEWAY) return unknownRequest;
-    const sessionKey = attempt(() => readHandleSecret(new ThriftCursor(prefix, header.bodyOffset)));
+    let sessionKey: string | null | undefined;
+    try {
+      sessionKey = attempt(() => readHandleSecret(new ThriftCursor(prefix, header.bodyOffset)));
+    } catch {
+      sessionKey = null; // a well-formed header with a body we cannot walk: route by cookie alone
+    }
     if (sessionKey === undefined && !isComplete) return undefined;
     return { method: header.name, sessionKey: sessionKey ?? undefined };
   } catch {

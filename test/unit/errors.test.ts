@@ -48,8 +48,8 @@ describe('fromUpstreamError', () => {
     expect(fromUpstreamError(failure('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'), 'impalad-1').message).toBe(
       'TLS handshake with impalad-1 failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE): unable to verify the first certificate',
     );
-    expect(fromUpstreamError(failure('EWHATEVER'), 'impalad-1').message).toBe('request to impalad-1: boom failed (EWHATEVER)');
-    expect(fromUpstreamError(failure(undefined), 'impalad-1').message).toBe('request to impalad-1: boom failed');
+    expect(fromUpstreamError(failure('EWHATEVER'), 'impalad-1').message).toBe('request to impalad-1 failed (EWHATEVER): boom');
+    expect(fromUpstreamError(failure(undefined), 'impalad-1').message).toBe('request to impalad-1 failed: boom');
   });
 
   it('passes a ProxyError through unchanged (an abort reason we set ourselves)', () => {
@@ -61,7 +61,7 @@ describe('fromUpstreamError', () => {
 
   it('copes with non-Error throwables', () => {
     expect(fromUpstreamError(null, 'c').code).toBe('UPSTREAM_RESET');
-    expect(fromUpstreamError('text', 'c').message).toBe('request to c: text failed');
+    expect(fromUpstreamError('text', 'c').message).toBe('request to c failed: text');
     expect(fromUpstreamError({ code: 'ECONNREFUSED' }, 'c').code).toBe('UPSTREAM_CONNECT_REFUSED');
   });
 });
