@@ -9,19 +9,22 @@ export class LeastSessions implements Policy {
   #rotation = 0;
 
   pick<C extends Candidate>(candidates: readonly C[]): C | undefined {
-    const count = candidates.length;
-    if (count <= 1) return candidates[0];
-    const start = this.#rotation++ % count;
-    let best: C | undefined;
+    if (candidates.length <= 1) return candidates[0];
     let bestLoad = Infinity;
-    for (let i = 0; i < count; i++) {
-      const candidate = candidates[(start + i) % count]!;
+    let ties = 0;
+    for (const candidate of candidates) {
       const load = (candidate.sessions + candidate.pendingOpens) / candidate.weight;
       if (load < bestLoad) {
-        best = candidate;
         bestLoad = load;
-      }
+        ties = 1;
+      } else if (load === bestLoad) ties += 1;
     }
-    return best;
+    // Rotate among the tied candidates only, so equal coordinators take turns.
+    let turn = this.#rotation++ % ties;
+    for (const candidate of candidates) {
+      if ((candidate.sessions + candidate.pendingOpens) / candidate.weight !== bestLoad) continue;
+      if (turn-- === 0) return candidate;
+    }
+    return undefined;
   }
 }

@@ -75,10 +75,9 @@ describe('least-sessions', () => {
     const policy = new LeastSessions();
     const list = [candidate('a'), candidate('b'), candidate('c')];
     expect(names(policy, list, 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
-    // With a busier candidate in the list, both tied ones still get picks (though not evenly:
-    // the rotation runs over all candidates, so the tie after the busier one wins 2 of 3).
+    // With a busier candidate in the list, the tied ones take strict turns.
     const tiedTwo = [candidate('a', { sessions: 1 }), candidate('b'), candidate('c')];
-    expect(names(policy, tiedTwo, 3).sort()).toEqual(['b', 'b', 'c']);
+    expect(names(policy, tiedTwo, 4).sort()).toEqual(['b', 'b', 'c', 'c']);
   });
 
   it('spreads 30 sequential opens within ±1 over 3 when counts are updated', () => {
