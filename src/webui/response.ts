@@ -1,7 +1,9 @@
 // Writes a coordinator's web UI response to the client. http-proxy runs none of its outgoing passes
 // with `selfHandleResponse: true` (research/aesthetics.md §6.2 P10), so the whole head is ours:
 // status, headers minus hop-by-hop, Location and Set-Cookie rewritten, invalid header values
-// skipped instead of thrown (P12, node-http-proxy#964). Bodies stream untouched, except HTML.
+// skipped instead of thrown (P12, node-http-proxy#964). Bodies stream untouched, except HTML and
+// CSS: a root-absolute `url(/www/…)` in a stylesheet resolves against the origin and would leave
+// the prefix (research/impala-protocol.md §4 "CSS url(/www/…) if any").
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
@@ -10,8 +12,8 @@ import type { Logger } from '../log.ts';
 import { hasRewritableLocation, type UiRewriter } from './rewrite.ts';
 
 /**
- * HTML is rewritten whole, so it is buffered, up to this many bytes (compressed and again
- * decompressed). impalad's pages are small (a /queries page with the default 100 completed
+ * HTML and CSS are rewritten whole, so they are buffered, up to this many bytes (compressed and
+ * again decompressed). impalad's pages are small (a /queries page with the default 100 completed
  * queries is tens of KiB); a larger one is streamed unmodified rather than held in memory.
  */
 export const maxHtmlBytes = 8 * 1024 * 1024;
@@ -28,17 +30,18 @@ interface Head {
   readonly status: number;
   /** Name/value pairs as received (original case), already filtered and rewritten. */
   readonly headers: string[];
-  readonly isHtml: boolean;
+  /** The body is rewritten (when it can be decoded and fits the cap). */
+  readonly rewrite: 'html' | 'css' | undefined;
   readonly encoding: string | undefined;
 }
 
 export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, rewriter: UiRewriter, logger: Logger): void {
   const head = readHead(upstream, rewriter);
   const hasBody = req.method !== 'HEAD' && head.status !== 204 && head.status !== 304 && head.status >= 200;
-  const canRewrite = head.isHtml && (head.encoding === undefined || decoders.has(head.encoding));
+  const canRewrite = head.rewrite !== undefined && (head.encoding === undefined || decoders.has(head.encoding));
   if (!hasBody || !canRewrite) {
-    // HEAD of an HTML page: the length of the rewritten GET body is not known here.
-    writeHead(res, head, logger, head.isHtml && !hasBody ? dropLength : undefined);
+    // HEAD of a page: the length of the rewritten GET body is not known here.
+    writeHead(res, head, logger, head.rewrite !== undefined && !hasBody ? dropLength : undefined);
     if (!hasBody) {
       upstream.resume();
       res.end();
@@ -49,7 +52,7 @@ export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage,
     });
     return;
   }
-  bufferHtml(upstream, res, head, rewriter, logger);
+  bufferAndRewrite(upstream, res, head, rewriter, logger);
 }
 
 function readHead(upstream: IncomingMessage, rewriter: UiRewriter): Head {
@@ -67,10 +70,9 @@ function readHead(upstream: IncomingMessage, rewriter: UiRewriter): Head {
     else if (lower === 'location' && rewriteLocation) value = rewriter.location(value);
     headers.push(name, value);
   }
-  const contentType = upstream.headers['content-type'];
-  const isHtml = contentType !== undefined && /^\s*text\/html\b/i.test(contentType);
+  const type = /^\s*text\/(html|css)\b/i.exec(upstream.headers['content-type'] ?? '')?.[1]?.toLowerCase() as 'html' | 'css' | undefined;
   const encoding = upstream.headers['content-encoding']?.trim().toLowerCase();
-  return { status, headers, isHtml, encoding: encoding === '' || encoding === 'identity' ? undefined : encoding };
+  return { status, headers, rewrite: type, encoding: encoding === '' || encoding === 'identity' ? undefined : encoding };
 }
 
 const dropLength = new Set(['content-length']);
@@ -93,22 +95,23 @@ function writeHead(res: ServerResponse, head: Head, logger: Logger, skip?: Reado
 }
 
 /**
- * Collects an HTML body (≤ maxHtmlBytes), decompresses it if needed, rewrites it and sends it with
+ * Collects an HTML or CSS body (≤ maxHtmlBytes), decompresses it if needed, rewrites it and sends it with
  * a fresh Content-Length. Over the cap, or when it cannot be decompressed, the original bytes go
  * out unmodified with the original headers. HTML page loads are rare next to assets and XHR, so the
  * per-response closures here cost nothing measurable.
  */
-function bufferHtml(upstream: IncomingMessage, res: ServerResponse, head: Head, rewriter: UiRewriter, logger: Logger): void {
+function bufferAndRewrite(upstream: IncomingMessage, res: ServerResponse, head: Head, rewriter: UiRewriter, logger: Logger): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const sendOriginal = (): void => {
     writeHead(res, head, logger);
     for (const chunk of chunks) res.write(chunk);
   };
-  const sendRewritten = (html: Buffer): void => {
+  const sendRewritten = (original: Buffer): void => {
     if (res.headersSent || res.destroyed) return;
     // latin1 maps every byte to one code unit and back: exact for any ASCII-compatible charset.
-    const body = Buffer.from(rewriter.html(html.toString('latin1')), 'latin1');
+    const text = original.toString('latin1');
+    const body = Buffer.from(head.rewrite === 'css' ? rewriter.css(text) : rewriter.html(text), 'latin1');
     res.setHeader('content-length', body.length);
     writeHead(res, head, logger, dropForRewrite);
     res.end(body);
@@ -118,7 +121,7 @@ function bufferHtml(upstream: IncomingMessage, res: ServerResponse, head: Head, 
     chunks.push(chunk);
     if (size <= maxHtmlBytes) return;
     upstream.off('data', onData).off('end', onEnd);
-    logger.debug({ event: 'webui-html-too-large', bytes: size }, 'HTML over the rewrite cap: streamed unmodified');
+    logger.debug({ event: 'webui-page-too-large', bytes: size }, 'page over the rewrite cap: streamed unmodified');
     sendOriginal();
     pipeline(upstream, res, () => {});
   };
@@ -129,7 +132,7 @@ function bufferHtml(upstream: IncomingMessage, res: ServerResponse, head: Head, 
     decode(body, { maxOutputLength: maxHtmlBytes }, (error, html) => {
       if (res.destroyed) return;
       if (error === null) return sendRewritten(html);
-      logger.debug({ event: 'webui-html-undecodable', code: (error as NodeJS.ErrnoException).code }, error.message);
+      logger.debug({ event: 'webui-page-undecodable', code: (error as NodeJS.ErrnoException).code }, error.message);
       sendOriginal();
       res.end();
     });

@@ -137,7 +137,7 @@ export class UiRewriter {
         const end = closer.exec(document)?.index ?? document.length;
         if (lower === 'style') {
           const css = document.slice(tags.lastIndex, end);
-          const cssRewritten = this.#css(css);
+          const cssRewritten = this.css(css);
           if (cssRewritten !== css) {
             out += document.slice(copied, tags.lastIndex) + cssRewritten;
             copied = end;
@@ -156,7 +156,7 @@ export class UiRewriter {
       const value = double ?? single ?? bare ?? '';
       let replacement: string | undefined;
       if (lower === 'style') {
-        const css = this.#css(value);
+        const css = this.css(value);
         replacement = css === value ? undefined : css;
       } else if (urlAttributes.has(lower)) {
         replacement = this.url(value);
@@ -167,7 +167,8 @@ export class UiRewriter {
     });
   }
 
-  #css(css: string): string {
+  /** `url(/…)` in a stylesheet: a root-absolute url() resolves against the origin, not the sheet. */
+  css(css: string): string {
     return css.replace(cssUrlPattern, (whole, open: string, value: string, close: string) => {
       const replacement = this.url(value);
       return replacement === undefined ? whole : `${open}${replacement}${close}`;

@@ -97,6 +97,8 @@ export async function startFakeWebUi(options: { name?: string; tls?: { cert: Buf
         return send(req, res, 200, 'text/html; charset=utf-8', impalaPage(name, 'queries', `<form action='/cancel_query' method='post'><input type='hidden' name='csrf_token' value='t'></form><div id='queries'></div>`));
       case '/gzip-page':
         return send(req, res, 200, 'text/html', impalaPage(name, 'gzipped', '<p>always gzip</p>'), {}, true);
+      case '/www/style.css':
+        return send(req, res, 200, 'text/css', `.navbar { background: url('/www/bg.png') } .logo { background: url(../img/logo.png) }\n`);
       case '/www/app.js':
         return send(req, res, 200, 'application/javascript', `fetch("/queries?json"); const link = '<a href="/sessions">';\n`);
       case '/redirect': {

@@ -95,6 +95,14 @@ describe('/ui/<n>/ proxying', () => {
     expect(res.text).toBe(`fetch("/queries?json"); const link = '<a href="/sessions">';\n`);
   });
 
+  it('rewrites root-absolute url() in stylesheets, gzipped or not', async () => {
+    for (const encoding of ['gzip', 'identity']) {
+      const res = await requestText(`${harness.url}/ui/1/www/style.css`, { headers: { 'accept-encoding': encoding } });
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.text).toBe(`.navbar { background: url('/ui/1/www/bg.png') } .logo { background: url(../img/logo.png) }\n`);
+    }
+  });
+
   it('decompresses and rewrites HTML the coordinator gzips anyway', async () => {
     const res = await requestText(`${harness.url}/ui/1/gzip-page`);
     expect(res.headers['content-encoding']).toBeUndefined();

@@ -88,6 +88,15 @@ describe('UiRewriter.setCookie', () => {
   });
 });
 
+describe('UiRewriter.css', () => {
+  it('prefixes root-absolute url() and keeps relative, data and external ones', () => {
+    const css = `.a{background:url(/www/a.png)} .b{background:url( "/www/b.png" )} .c{background:url('../c.png')} .d{background:url(data:image/png;base64,AA)} .e{background:url(https://cdn.example.com/e.png)}`;
+    expect(rewriter.css(css)).toBe(
+      `.a{background:url(/ui/2/www/a.png)} .b{background:url( "/ui/2/www/b.png" )} .c{background:url('../c.png')} .d{background:url(data:image/png;base64,AA)} .e{background:url(https://cdn.example.com/e.png)}`,
+    );
+  });
+});
+
 describe('UiRewriter.html', () => {
   // Shaped like impalad's www/common-header.tmpl and queries.tmpl (research/impala-protocol.md §4).
   const page = `<!DOCTYPE html>
