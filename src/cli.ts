@@ -26,7 +26,9 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
-Signals: SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs), then exit 0.
+Signals: SIGHUP reloads the config file and certificates (an invalid one is rejected, the running
+         config keeps serving); SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs),
+         then exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -91,11 +93,30 @@ async function main(argv: string[]): Promise<number> {
   const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
   const logger = createLogger(level);
   const proxy = await startProxy(config, logger);
+  const configPath = options.config;
+  // Reloads run one at a time; a SIGHUP during a reload is applied after it.
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      logger.info({ event: 'signal', signal: 'SIGHUP' }, `SIGHUP: reloading ${configPath}`);
+      let next;
+      try {
+        next = loadConfigFile(configPath);
+      } catch (error) {
+        // One line, and the running config keeps serving.
+        logger.error({ event: 'reload-rejected', problems: (error as ConfigError).problems }, `config reload rejected, still serving the previous config: ${(error as Error).message.replace(/\n\s*/g, '; ')}`);
+        return;
+      }
+      await proxy.reload(next).catch(() => undefined); // reload() logged why
+    });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ event: 'signal', signal }, `${signal}: finishing in-flight requests, then exiting`);
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
       void proxy.close().then(resolve);
     };
     process.on('SIGTERM', stop);

@@ -1,0 +1,237 @@
+// Prometheus metrics for one proxy instance (own Registry: several proxies in one process, as in
+// the tests, never collide). Counters are bumped from the hot path through label children resolved
+// once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Hs2Exchange } from '../hs2/exchange.ts';
+import type { Coordinator } from '../upstream/coordinator.ts';
+import { RecentRequests } from './recent-requests.ts';
+
+const prefix = 'impala_ha_proxy_';
+
+/** Live state read at scrape time; getters because a reload swaps the objects behind them. */
+export interface MetricsSource {
+  coordinators(): readonly Coordinator[];
+  learnedSessions(): number;
+  /** Open client connections per listener kind. */
+  clientConnections(): Promise<ReadonlyMap<string, number>>;
+}
+
+/**
+ * Method names come from client bytes: only these become label values (bounded cardinality).
+ * TCLIService.thrift and ImpalaService.thrift (ImpalaHiveServer2Service).
+ */
+const knownMethods = new Set([
+  'OpenSession', 'CloseSession', 'GetInfo', 'ExecuteStatement', 'GetTypeInfo', 'GetCatalogs', 'GetSchemas',
+  'GetTables', 'GetTableTypes', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys', 'GetCrossReference',
+  'GetOperationStatus', 'CancelOperation', 'CloseOperation', 'GetResultSetMetadata', 'FetchResults',
+  'GetDelegationToken', 'CancelDelegationToken', 'RenewDelegationToken', 'GetLog', 'GetExecSummary',
+  'GetRuntimeProfile', 'PingImpalaHS2Service', 'CloseImpalaOperation', 'GetBackendConfig',
+  'GetExecutorMembership', 'InitQueryContext',
+]);
+
+const statusClasses = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** Label children of one coordinator, resolved on its first request and reused after. */
+class CoordinatorSeries {
+  readonly name: string;
+  readonly recent = new RecentRequests();
+  readonly duration: Histogram.Internal<string>;
+  readonly proxyAdded: Histogram.Internal<string>;
+  readonly bytesIn: Counter.Internal;
+  readonly bytesOut: Counter.Internal;
+  readonly #requests: Counter<'coordinator' | 'method' | 'status_class'>;
+  /** method → children indexed like statusClasses. */
+  readonly #byMethod = new Map<string, (Counter.Internal | undefined)[]>();
+
+  constructor(name: string, metrics: ProxyMetrics) {
+    this.name = name;
+    this.#requests = metrics.requests;
+    this.duration = metrics.duration.labels(name);
+    this.proxyAdded = metrics.proxyAdded.labels(name);
+    this.bytesIn = metrics.bytesIn.labels(name);
+    this.bytesOut = metrics.bytesOut.labels(name);
+  }
+
+  countRequest(method: string, status: number): void {
+    const classIndex = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+    let children = this.#byMethod.get(method);
+    if (children === undefined) this.#byMethod.set(method, (children = []));
+    const child = (children[classIndex] ??= this.#requests.labels(this.name, method, statusClasses[classIndex]!));
+    child.inc();
+  }
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'coordinator' | 'method' | 'status_class'>;
+  readonly duration: Histogram<'coordinator'>;
+  readonly proxyAdded: Histogram<'coordinator'>;
+  readonly bytesIn: Counter<'coordinator'>;
+  readonly bytesOut: Counter<'coordinator'>;
+  readonly #verdicts: Record<Hs2Exchange['verdict'], Counter.Internal>;
+  readonly #repins: Counter<'reason'>;
+  readonly #pinsIssued: Counter.Internal;
+  readonly #replays: Counter.Internal;
+  readonly #unavailable: Counter.Internal;
+  readonly #connections: Counter<'listener'>;
+  readonly #handshakes: Counter<'listener'>;
+  readonly #tlsErrors: Counter<'listener' | 'code'>;
+  readonly #healthChanges: Counter<'coordinator' | 'health'>;
+  readonly #reloads: Counter<'result'>;
+  readonly #adminActions: Counter<'action'>;
+  readonly #series = new Map<string, CoordinatorSeries>();
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix });
+    this.requests = new Counter({ name: `${prefix}requests_total`, help: 'hs2 requests by coordinator, Thrift method (other/unknown outside the HS2 IDL) and HTTP status class (none: no response, e.g. the client left)', labelNames: ['coordinator', 'method', 'status_class'], registers });
+    this.duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Total time of an hs2 request at the proxy, from request start to response end', labelNames: ['coordinator'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers });
+    this.proxyAdded = new Histogram({ name: `${prefix}proxy_added_duration_seconds`, help: 'Time an hs2 request spent in the proxy before it was dispatched to a coordinator (body read, sniffing, routing)', labelNames: ['coordinator'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
+    this.bytesIn = new Counter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers });
+    this.bytesOut = new Counter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers });
+    const verdicts = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers });
+    this.#verdicts = { new: verdicts.labels('new'), kept: verdicts.labels('kept'), recovered: verdicts.labels('recovered'), repinned: verdicts.labels('repinned'), invalid: verdicts.labels('invalid') };
+    this.#repins = new Counter({ name: `${prefix}repins_total`, help: 'Clients moved to another coordinator, by reason (down, disabled, removed, draining, failover)', labelNames: ['reason'], registers });
+    this.#pinsIssued = new Counter({ name: `${prefix}pins_issued_total`, help: 'Responses that carried a new affinity cookie', registers }).labels();
+    this.#replays = new Counter({ name: `${prefix}replays_total`, help: 'Requests replayed to a peer after their coordinator failed before responding', registers }).labels();
+    this.#unavailable = new Counter({ name: `${prefix}unavailable_responses_total`, help: '503 responses: no coordinator was available', registers }).labels();
+    this.#connections = new Counter({ name: `${prefix}client_connections_total`, help: 'Client connections accepted, by listener', labelNames: ['listener'], registers });
+    this.#handshakes = new Counter({ name: `${prefix}tls_handshakes_total`, help: 'Completed front-end TLS handshakes', labelNames: ['listener'], registers });
+    this.#tlsErrors = new Counter({ name: `${prefix}tls_errors_total`, help: 'Front-end TLS handshake failures, by OpenSSL/Node error code', labelNames: ['listener', 'code'], registers });
+    this.#healthChanges = new Counter({ name: `${prefix}health_changes_total`, help: 'Coordinator health transitions', labelNames: ['coordinator', 'health'], registers });
+    this.#reloads = new Counter({ name: `${prefix}config_reloads_total`, help: 'Configuration reloads (SIGHUP), by result', labelNames: ['result'], registers });
+    this.#adminActions = new Counter({ name: `${prefix}admin_actions_total`, help: 'Operator actions through the admin API', labelNames: ['action'], registers });
+
+    new Gauge({
+      name: `${prefix}coordinator_up`, help: 'Health: 1 up, 0 down', labelNames: ['coordinator'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) this.labels(c.name).set(c.health === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}coordinator_operator_state`, help: 'Operator state (1 for the current one); quiescing is reported by impalad and acts as draining', labelNames: ['coordinator', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) {
+          for (const state of ['enabled', 'draining', 'disabled'] as const) this.labels(c.name, state).set(c.operatorState === state ? 1 : 0);
+          this.labels(c.name, 'quiescing').set(c.isQuiescing ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: `${prefix}coordinator_sessions`, help: 'Open HS2 sessions learned from OpenSession/CloseSession replies', labelNames: ['coordinator'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) this.labels(c.name).set(c.sessions);
+      },
+    });
+    new Gauge({
+      name: `${prefix}coordinator_in_flight_requests`, help: 'hs2 requests waiting on or streaming from the coordinator', labelNames: ['coordinator'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) this.labels(c.name).set(c.inFlight.size);
+      },
+    });
+    new Gauge({
+      name: `${prefix}upstream_connections`, help: 'Pooled keep-alive connections to the coordinator, in use or idle', labelNames: ['coordinator', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) {
+          const stats = c.pool.stats;
+          this.labels(c.name, 'in_use').set(stats.connected - stats.free);
+          this.labels(c.name, 'idle').set(stats.free);
+        }
+      },
+    });
+    new Gauge({
+      name: `${prefix}upstream_queued_requests`, help: 'Requests waiting for a pooled connection to the coordinator', labelNames: ['coordinator'], registers,
+      collect() {
+        this.reset();
+        for (const c of source.coordinators()) this.labels(c.name).set(c.pool.stats.pending);
+      },
+    });
+    new Gauge({
+      name: `${prefix}learned_sessions`, help: 'Entries in the session map (session handle → coordinator)', registers,
+      collect() {
+        this.set(source.learnedSessions());
+      },
+    });
+    new Gauge({
+      name: `${prefix}client_connections`, help: 'Open client connections, by listener', labelNames: ['listener'], registers,
+      async collect() {
+        this.reset();
+        for (const [listener, count] of await source.clientConnections()) this.labels(listener).set(count);
+      },
+    });
+  }
+
+  series(coordinator: string): CoordinatorSeries {
+    let series = this.#series.get(coordinator);
+    if (series === undefined) this.#series.set(coordinator, (series = new CoordinatorSeries(coordinator, this)));
+    return series;
+  }
+
+  /** Hs2Proxy's onExchangeEnd. `dispatchedAt`: performance.now() of the first dispatch, if any. */
+  observeExchange(exchange: Hs2Exchange, dispatchedAt: number | undefined): void {
+    const now = performance.now();
+    this.#verdicts[exchange.verdict].inc();
+    if (exchange.verdict === 'repinned' && exchange.reason !== undefined) this.#repins.labels(repinReason(exchange.reason)).inc();
+    if (exchange.replays > 0) this.#replays.inc(exchange.replays);
+    const coordinator = exchange.coordinator;
+    const error = exchange.error;
+    if (coordinator === undefined || error?.code === 'NO_COORDINATOR') {
+      this.#unavailable.inc();
+      return;
+    }
+    if (exchange.setCookie && exchange.status !== 0) this.#pinsIssued.inc();
+    const series = this.series(coordinator.name);
+    const method = exchange.sniffed.method;
+    series.countRequest(method === undefined ? 'unknown' : knownMethods.has(method) ? method : 'other', exchange.status);
+    const totalSec = (now - exchange.startedAt) / 1000;
+    series.duration.observe(totalSec);
+    if (dispatchedAt !== undefined) series.proxyAdded.observe((dispatchedAt - exchange.startedAt) / 1000);
+    series.bytesIn.inc(exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.req.headers['content-length'] ?? 0) || 0);
+    series.bytesOut.inc(exchange.bytesOut);
+    const isError = exchange.status >= 500 || (error !== undefined && error.source !== 'client');
+    series.recent.record(Date.now(), totalSec * 1000, isError);
+  }
+
+  countConnection(listener: string): void {
+    this.#connections.labels(listener).inc();
+  }
+
+  countHandshake(listener: string): void {
+    this.#handshakes.labels(listener).inc();
+  }
+
+  countTlsError(listener: string, code: string | undefined): void {
+    this.#tlsErrors.labels(listener, code ?? 'unknown').inc();
+  }
+
+  countHealthChange(coordinator: string, health: string): void {
+    this.#healthChanges.labels(coordinator, health).inc();
+  }
+
+  countReload(result: 'ok' | 'rejected'): void {
+    this.#reloads.labels(result).inc();
+  }
+
+  countAdminAction(action: string): void {
+    this.#adminActions.labels(action).inc();
+  }
+
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  close(): void {
+    this.registry.clear();
+  }
+}
+
+/** "failover: UPSTREAM_RESET" → "failover": reason labels stay a small fixed set. */
+function repinReason(reason: string): string {
+  const colon = reason.indexOf(':');
+  return colon < 0 ? reason : reason.slice(0, colon);
+}

@@ -1,0 +1,88 @@
+// What /status shows, as data: the HTML page and /status?format=json render this one object, so
+// the two can never disagree.
+import type { ProxyMetrics } from '../metrics/metrics.ts';
+import type { ProbeResult } from '../upstream/health.ts';
+import type { Coordinator } from '../upstream/coordinator.ts';
+
+export interface CoordinatorStatus {
+  readonly index: number;
+  readonly name: string;
+  readonly address: string;
+  readonly health: 'up' | 'down';
+  readonly operatorState: 'enabled' | 'draining' | 'disabled';
+  readonly isQuiescing: boolean;
+  readonly isAvailable: boolean;
+  /** ISO time of the last health or operator state change. */
+  readonly since: string;
+  readonly reason: string;
+  readonly sessions: number;
+  readonly inFlight: number;
+  readonly requestsPerSec: number;
+  /** Failed requests in the last minute. */
+  readonly errors: number;
+  readonly p99Ms: number | null;
+  readonly lastCheck: { readonly isUp: boolean; readonly detail: string; readonly at: string; readonly durationMs: number } | null;
+  readonly ui: string;
+}
+
+export interface StatusSnapshot {
+  readonly service: 'impala-ha-proxy';
+  readonly version: string;
+  readonly generatedAt: string;
+  readonly startedAt: string;
+  readonly reloadedAt: string | null;
+  readonly generation: number;
+  readonly isReady: boolean;
+  readonly windowSec: number;
+  readonly coordinators: readonly CoordinatorStatus[];
+}
+
+export interface StatusSource {
+  readonly version: string;
+  readonly startedAtMs: number;
+  coordinators(): readonly Coordinator[];
+  lastProbe(coordinator: Coordinator): ProbeResult | undefined;
+  /** When an operator last changed this coordinator's state, if ever. */
+  operatorChangedAtMs(name: string): number | undefined;
+  generation(): { readonly number: number; readonly loadedAtMs: number };
+  readonly metrics: ProxyMetrics;
+}
+
+export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): StatusSnapshot {
+  const generation = source.generation();
+  const coordinators = source.coordinators().map((c): CoordinatorStatus => {
+    const recent = source.metrics.series(c.name).recent.summarize(nowMs);
+    const probe = source.lastProbe(c);
+    const operatorAt = source.operatorChangedAtMs(c.name);
+    const sinceMs = operatorAt !== undefined && operatorAt > c.healthSince ? operatorAt : c.healthSince;
+    return {
+      index: c.index,
+      name: c.name,
+      address: `${c.config.host}:${c.config.hs2Port}`,
+      health: c.health,
+      operatorState: c.operatorState,
+      isQuiescing: c.isQuiescing,
+      isAvailable: c.isAvailable,
+      since: new Date(sinceMs).toISOString(),
+      reason: c.healthReason,
+      sessions: c.sessions,
+      inFlight: c.inFlight.size,
+      requestsPerSec: recent.requestsPerSec,
+      errors: recent.errors,
+      p99Ms: recent.p99Ms,
+      lastCheck: probe === undefined ? null : { isUp: probe.isUp, detail: probe.detail, at: new Date(probe.atMs).toISOString(), durationMs: probe.durationMs },
+      ui: `/ui/${c.index}/`,
+    };
+  });
+  return {
+    service: 'impala-ha-proxy',
+    version: source.version,
+    generatedAt: new Date(nowMs).toISOString(),
+    startedAt: new Date(source.startedAtMs).toISOString(),
+    reloadedAt: generation.number > 1 ? new Date(generation.loadedAtMs).toISOString() : null,
+    generation: generation.number,
+    isReady: coordinators.some((c) => c.isAvailable),
+    windowSec: 60,
+    coordinators,
+  };
+}
