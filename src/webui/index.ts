@@ -105,11 +105,19 @@ export class WebUiProxy {
     }
   }
 
-  /** Idempotent: frees the keep-alive sockets to every web UI. In-flight responses are cut. */
+  /**
+   * Idempotent. New requests get 503; idle keep-alive sockets close now, and each busy one when
+   * its response is done: with maxFreeSockets 0, Node's Agent destroys a socket instead of
+   * keeping it on 'free'. A request still hanging ends when its client goes (the abort wiring)
+   * or the listener closing destroys the client connection.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const backend of this.#backends.values()) backend.agent.destroy();
+    for (const { agent } of this.#backends.values()) {
+      agent.maxFreeSockets = 0;
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    }
   }
 
   #buildBackend(coordinator: Coordinator, tls: ReturnType<typeof upstreamTlsOptions> | undefined, peers: ReadonlyMap<string, string>): Backend {
