@@ -61,6 +61,8 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
   send(coordinator: Coordinator): void {
     this.coordinator = coordinator;
     this.controller = undefined;
+    // A failover recorded for the previous coordinator must not abort the replay to this one.
+    this.#failoverReason = undefined;
     this.tried.add(coordinator);
     coordinator.inFlight.add(this);
     if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens += 1;
