@@ -32,7 +32,7 @@ it('browses coordinator 2 under /ui/2/ and loads its queries by XHR', async () =
   const session = await direct.openSession();
   assertSuccess(session.status);
   const statement = "select 'seen through /ui/2'";
-  const executed = await direct.executeStatement(statement, session.sessionHandle);
+  const executed = await direct.executeStatement(statement, session.sessionHandle ?? undefined);
   assertSuccess(executed.status);
 
   const { context } = browser;
