@@ -16,7 +16,7 @@ import type { Hs2Proxy } from './proxy.ts';
 /** OpenSession replies are small; one larger than this is not inspected. */
 const maxInspectedReplyBytes = 64 * 1024;
 
-export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
+export class Hs2Exchange implements FailoverTarget {
   readonly proxy: Hs2Proxy;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -41,7 +41,7 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
   error: ProxyError | undefined;
   #inspected: Buffer[] | undefined;
   #inspectedBytes = 0;
-  #failoverReason: string | undefined;
+  #attempt: Attempt | undefined;
   #isLogged = false;
 
   constructor(proxy: Hs2Proxy, req: IncomingMessage, res: ServerResponse, body: RequestBody, sniffed: SniffedRequest, clientIp: string, decision: RouteDecision) {
@@ -61,12 +61,11 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
   send(coordinator: Coordinator): void {
     this.coordinator = coordinator;
     this.controller = undefined;
-    // A failover recorded for the previous coordinator must not abort the replay to this one.
-    this.#failoverReason = undefined;
     this.tried.add(coordinator);
     coordinator.inFlight.add(this);
     if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens += 1;
     const body = this.body.isComplete ? this.body.prefix : streamRemainingBody(this.body.prefix, this.req);
+    this.#attempt = new Attempt(this);
     coordinator.pool.dispatch(
       {
         path: this.req.url ?? '/',
@@ -74,15 +73,13 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
         headers: this.proxy.upstreamHeaders(this),
         body: this.req.method === 'POST' ? body : null,
       },
-      this,
+      this.#attempt,
     );
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.isDone) controller.abort(this.error ?? new ProxyError('CLIENT_ABORTED', 'client went away'));
-    // Marked down while this request still queued for a connection.
-    else if (this.#failoverReason !== undefined) this.failover(this.#failoverReason);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
@@ -128,7 +125,7 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
     this.#finish();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, cause: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, cause: Error): void {
     const coordinator = this.coordinator!;
     this.#release(coordinator);
     if (this.isDone) return this.#finish(); // the client left first
@@ -173,12 +170,16 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
   /** The coordinator was marked down while this request waited on it. */
   failover(reason: string): void {
     if (this.hasResponseStarted || this.isDone) return;
-    if (this.controller === undefined) {
-      this.#failoverReason = reason;
+    const error = new ProxyError('UPSTREAM_DOWN', `${this.coordinator?.name} marked down: ${reason}`);
+    if (this.controller !== undefined) {
+      this.controller.abort(error);
       return;
     }
-    this.#failoverReason = undefined;
-    this.controller.abort(new ProxyError('UPSTREAM_DOWN', `${this.coordinator?.name} marked down: ${reason}`));
+    // Still waiting for a connection (to a frozen coordinator the TLS handshake never ends): undici
+    // has no controller to abort it with until it starts, which is connectTimeoutMs away. Abandon
+    // that dispatch, so it is aborted before it writes a byte, and move on to a peer now.
+    this.#attempt?.abandon();
+    this.onResponseError(undefined, error);
   }
 
   #onClientClose(): void {
@@ -200,5 +201,44 @@ export class Hs2Exchange implements Dispatcher.DispatchHandler, FailoverTarget {
     if (this.#isLogged) return;
     this.#isLogged = true;
     this.proxy.logAccess(this);
+  }
+}
+
+/**
+ * One dispatch of an exchange to one coordinator. Forwards undici's callbacks to the exchange
+ * until abandoned; an abandoned dispatch is aborted when it starts and its late callbacks are
+ * dropped, so they cannot touch the exchange's next attempt.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly #exchange: Hs2Exchange;
+  #isAbandoned = false;
+
+  constructor(exchange: Hs2Exchange) {
+    this.#exchange = exchange;
+  }
+
+  abandon(): void {
+    this.#isAbandoned = true;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#isAbandoned) controller.abort(new ProxyError('UPSTREAM_DOWN', 'abandoned: the coordinator was marked down while this request waited for a connection'));
+    else this.#exchange.onRequestStart(controller);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (!this.#isAbandoned) this.#exchange.onResponseStart(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#isAbandoned) this.#exchange.onResponseData(controller, chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.#isAbandoned) this.#exchange.onResponseEnd();
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, cause: Error): void {
+    if (!this.#isAbandoned) this.#exchange.onResponseError(controller, cause);
   }
 }
