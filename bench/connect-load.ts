@@ -1,0 +1,85 @@
+// Load generator for workload (b): one new TLS connection per RPC, as impyla and impala-shell
+// <= 4.5 do. wrk can send `Connection: close`, but its OpenSSL client may resume sessions, and
+// impyla does full handshakes; node:tls never resumes unless given a `session`, so every request
+// here pays a full handshake. Runs in its own process; prints one BENCH_JSON line like wrk.lua.
+//
+//   node bench/connect-load.ts '{"port":8443,"concurrency":8,"durationMs":5000,"bodyFile":"…","cookie":"…"}'
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+
+interface Options {
+  readonly port: number;
+  readonly concurrency: number;
+  readonly durationMs: number;
+  readonly bodyFile: string;
+  readonly cookie: string;
+  readonly replyBytes: number;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as Options;
+const body = readFileSync(options.bodyFile);
+const head = Buffer.from(
+  [
+    'POST /cliservice HTTP/1.1',
+    `Host: 127.0.0.1:${options.port}`,
+    'Content-Type: application/x-thrift',
+    `Content-Length: ${body.length}`,
+    `Cookie: ${options.cookie}`,
+    `X-Bench-Reply-Bytes: ${options.replyBytes}`,
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n'),
+);
+const request = Buffer.concat([head, body]);
+const latenciesUs: number[] = [];
+const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
+let bytes = 0;
+
+/** One RPC on a fresh connection; resolves when the server closed it. */
+function rpc(): Promise<void> {
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    let received = 0;
+    let statusLine = '';
+    let isSettled = false;
+    const settle = (error?: keyof typeof errors) => {
+      if (isSettled) return;
+      isSettled = true;
+      if (error !== undefined) errors[error] += 1;
+      else if (!statusLine.startsWith('HTTP/1.1 200')) errors.status += 1;
+      else latenciesUs.push((performance.now() - startedAt) * 1000);
+      bytes += received;
+      socket.destroy();
+      resolve();
+    };
+    const socket = connect({ host: '127.0.0.1', port: options.port, rejectUnauthorized: false, servername: 'localhost' }, () => socket.write(request));
+    socket.setTimeout(10_000, () => settle('timeout'));
+    socket.on('data', (chunk: Buffer) => {
+      if (received === 0) statusLine = chunk.toString('latin1', 0, Math.min(chunk.length, 16));
+      received += chunk.length;
+    });
+    socket.on('end', () => settle());
+    socket.on('error', () => settle(received === 0 ? 'connect' : 'read'));
+  });
+}
+
+const startedAt = performance.now();
+const deadline = startedAt + options.durationMs;
+await Promise.all(
+  Array.from({ length: options.concurrency }, async () => {
+    while (performance.now() < deadline) await rpc();
+  }),
+);
+const durationUs = Math.round((performance.now() - startedAt) * 1000);
+latenciesUs.sort((a, b) => a - b);
+const percentile = (p: number) => Math.round(latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] ?? 0);
+const mean = latenciesUs.reduce((sum, value) => sum + value, 0) / Math.max(1, latenciesUs.length);
+const result = {
+  requests: latenciesUs.length + errors.status,
+  durationUs,
+  bytes,
+  errors,
+  latencyUs: { p50: percentile(50), p90: percentile(90), p99: percentile(99), max: percentile(100), mean: Math.round(mean) },
+};
+process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);

@@ -1,0 +1,33 @@
+// The reference point for "what does Node itself cost": the smallest reverse proxy one would write
+// with node:http — a keep-alive Agent and two pipes, no routing, no cookie, no sniffing, no
+// replay. It forwards everything to the first coordinator. Only `Connection` is dropped: passing
+// a client's `Connection: close` upstream would close the pooled connection after every request.
+//
+//   node bench/naive-proxy.ts HTTPS_PORT HTTP_PORT CERT_FILE KEY_FILE UPSTREAM_PORT
+import { readFileSync } from 'node:fs';
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+
+const [httpsPort, httpPort, certFile, keyFile, upstreamPort] = process.argv.slice(2);
+if (upstreamPort === undefined) throw new Error('usage: naive-proxy.ts HTTPS_PORT HTTP_PORT CERT_FILE KEY_FILE UPSTREAM_PORT');
+// 16 sockets: the same as impala-ha-proxy's upstream.connectionsPerCoordinator default.
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const headers = { ...req.headers };
+  delete headers.connection;
+  const upstream = request({ host: '127.0.0.1', port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, (reply) => {
+    res.writeHead(reply.statusCode ?? 502, reply.headers);
+    reply.pipe(res);
+  });
+  upstream.on('error', () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  req.pipe(upstream);
+}
+
+const serverOptions = { keepAliveTimeout: 120_000, requestTimeout: 0, noDelay: true };
+createHttpsServer({ ...serverOptions, cert: readFileSync(certFile!), key: readFileSync(keyFile!) }, handle).listen(Number(httpsPort), '127.0.0.1');
+createServer(serverOptions, handle).listen(Number(httpPort), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,76 @@
+// CPU time and peak memory of a process tree, from /proc (Linux only). CPU is utime+stime of every
+// live process in the tree (all of a process's threads are counted in its own stat line); peak
+// memory is the sum of VmHWM, reset before each measured run through /proc/<pid>/clear_refs.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** Fields after the ")" that ends the command name: [state, ppid, …]; utime is field 14 of stat(5). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `root` and its live descendants. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const parent = Number(statFields(pid)?.[1]);
+    if (!Number.isInteger(parent)) continue;
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [pid]);
+    else siblings.push(pid);
+  }
+  const tree: number[] = [];
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    tree.push(pid);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/** utime+stime of the processes, in microseconds (resolution: one clock tick, usually 10 ms). */
+export function cpuMicros(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = statFields(pid);
+    if (fields !== undefined) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1_000_000) / ticksPerSecond;
+}
+
+/** Resets the peak-RSS mark (Linux ≥ 4.0, "5" in proc(5) clear_refs); false when not allowed. */
+export function resetPeakRss(pids: readonly number[]): boolean {
+  let isReset = true;
+  for (const pid of pids) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      isReset = false;
+    }
+  }
+  return isReset;
+}
+
+/** Sum of VmHWM (peak resident set) in bytes. */
+export function peakRssBytes(pids: readonly number[]): number {
+  let kilobytes = 0;
+  for (const pid of pids) {
+    try {
+      const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) kilobytes += Number(match[1]);
+    } catch {
+      // the process ended
+    }
+  }
+  return kilobytes * 1024;
+}

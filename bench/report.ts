@@ -1,0 +1,120 @@
+// Turns the samples of a run into bench/results.md: medians with min..max over rounds, and ratios
+// to `direct` and to HAProxy taken within the same round (so a noisy round moves both sides).
+import type { TargetName } from './targets.ts';
+import type { LoadResult, Workload } from './workloads.ts';
+
+export interface Sample {
+  readonly workload: Workload;
+  readonly target: TargetName;
+  readonly round: number;
+  readonly load: LoadResult;
+  /** CPU of the target's process tree over the run; undefined for `direct`. */
+  readonly cpuUs: number | undefined;
+  readonly peakRssBytes: number | undefined;
+}
+
+export interface RunInfo {
+  readonly date: string;
+  readonly machine: string;
+  readonly versions: string;
+  readonly settings: string;
+  readonly command: string;
+}
+
+const requestsPerSecond = (s: Sample) => s.load.requests / (s.load.durationUs / 1e6);
+const megabytesPerSecond = (s: Sample) => s.load.bytes / s.load.durationUs; // bytes/µs = MB/s
+const cpuPerRequest = (s: Sample) => (s.cpuUs === undefined || s.load.requests === 0 ? undefined : s.cpuUs / s.load.requests);
+const errorCount = (s: Sample) => Object.values(s.load.errors).reduce((sum, n) => sum + n, 0);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function format(value: number): string {
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** "median (min..max)", or just the value for a single round. */
+function spread(values: readonly (number | undefined)[], unit = ''): string {
+  const defined = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (defined.length === 0) return '—';
+  const m = `${format(median(defined))}${unit}`;
+  if (defined.length === 1) return m;
+  return `${m} (${format(Math.min(...defined))}..${format(Math.max(...defined))})`;
+}
+
+function ratios(samples: readonly Sample[], all: readonly Sample[], reference: TargetName, metric: (s: Sample) => number | undefined): (number | undefined)[] {
+  return samples.map((sample) => {
+    const peer = all.find((s) => s.workload === sample.workload && s.round === sample.round && s.target === reference);
+    const mine = metric(sample);
+    const theirs = peer === undefined ? undefined : metric(peer);
+    return mine === undefined || theirs === undefined || theirs === 0 ? undefined : mine / theirs;
+  });
+}
+
+const header = '| target | req/s | p50 ms | p99 ms | MB/s | CPU µs/req | peak RSS MiB | req/s ÷ direct | req/s ÷ HAProxy | CPU/req ÷ HAProxy | errors |';
+const separator = '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+
+export function workloadTable(workload: Workload, targets: readonly TargetName[], all: readonly Sample[]): string {
+  const rows = targets.flatMap((target) => {
+    const samples = all.filter((s) => s.workload === workload && s.target === target);
+    if (samples.length === 0) return [];
+    return [
+      `| ${target} | ${spread(samples.map(requestsPerSecond))} | ${spread(samples.map((s) => s.load.latencyUs.p50 / 1000))} | ${spread(samples.map((s) => s.load.latencyUs.p99 / 1000))} | ${spread(samples.map(megabytesPerSecond))} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map((s) => (s.peakRssBytes === undefined ? undefined : s.peakRssBytes / 1048576)))} | ${target === 'direct' ? '1' : spread(ratios(samples, all, 'direct', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', cpuPerRequest))} | ${samples.map(errorCount).reduce((a, b) => a + b, 0)} |`,
+    ];
+  });
+  return [`### ${workload.title}`, '', header, separator, ...rows].join('\n');
+}
+
+/** One line per workload: the numbers a README reader wants (medians). */
+export function summaryTable(workloads: readonly Workload[], targets: readonly TargetName[], all: readonly Sample[]): string {
+  const shown = targets.filter((t) => t !== 'direct');
+  const lines = [
+    `| workload | ${targets.map((t) => `${t} req/s`).join(' | ')} | ${shown.map((t) => `${t} CPU µs/req`).join(' | ')} | ${shown.map((t) => `${t} p99 ms`).join(' | ')} |`,
+    `|---|${targets.map(() => '--:').join('|')}|${shown.map(() => '--:').join('|')}|${shown.map(() => '--:').join('|')}|`,
+  ];
+  for (const workload of workloads) {
+    const of = (target: TargetName) => all.filter((s) => s.workload === workload && s.target === target);
+    const cell = (target: TargetName, metric: (s: Sample) => number | undefined) => {
+      const values = of(target).map(metric).filter((v): v is number => v !== undefined);
+      return values.length === 0 ? '—' : format(median(values));
+    };
+    if (targets.every((t) => of(t).length === 0)) continue;
+    lines.push(
+      `| ${workload.id} | ${targets.map((t) => cell(t, requestsPerSecond)).join(' | ')} | ${shown.map((t) => cell(t, cpuPerRequest)).join(' | ')} | ${shown.map((t) => cell(t, (s) => s.load.latencyUs.p99 / 1000)).join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderResults(info: RunInfo, workloads: readonly Workload[], targets: readonly TargetName[], all: readonly Sample[]): string {
+  const tables = workloads.filter((w) => all.some((s) => s.workload === w)).map((w) => workloadTable(w, targets, all));
+  return `# Benchmark results
+
+Generated by \`${info.command}\` (bench/run.ts) on ${info.date}. Reproduce: \`npm run bench\`; see
+bench/run.ts for what each workload and target is.
+
+**Machine:** ${info.machine}
+
+**Versions:** ${info.versions}
+
+**Settings:** ${info.settings}
+
+## Summary (medians)
+
+${summaryTable(workloads, targets, all)}
+
+## Per workload
+
+Values are the median over rounds with (min..max). Ratios are computed within each round and
+then summarised the same way. CPU µs/req is utime+stime of the target's process tree over the run
+divided by the requests completed; peak RSS is VmHWM, reset before each run. MB/s is response
+bytes received by the load generator (10^6 bytes per second).
+
+${tables.join('\n\n')}
+`;
+}

@@ -1,0 +1,178 @@
+// `npm run bench`: impala-ha-proxy against HAProxy, a naive Node proxy and no proxy at all, on
+// loopback, in front of fake coordinators that answer instantly (bench/fake-coordinator.ts).
+//
+//   npm run bench -- [--quick] [--workloads a,c] [--targets proxy,haproxy] [--rounds N]
+//                    [--duration SEC] [--out FILE] [--cpu-prof]
+//
+// Every process (fake coordinators, each target, each load generator) is separate, so CPU and
+// memory are per target. Targets are interleaved A B C / C B A … over several short rounds, and
+// reported as medians with min..max; ratios are taken within a round. wrk and haproxy are
+// installed from Debian when missing.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { sniffRequest } from '../src/hs2/sniff.ts';
+import { Child } from './children.ts';
+import { cpuMicros, peakRssBytes, processTree, resetPeakRss } from './process-stats.ts';
+import { renderResults, type Sample } from './report.ts';
+import { defaultTargets, startTarget, targetNames, type Coordinators, type Target, type TargetName } from './targets.ts';
+import { operationStatusCall } from './thrift-messages.ts';
+import { runLoad, workloads, type Workload } from './workloads.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workloads: { type: 'string' },
+    targets: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    out: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const rounds = Number(options.rounds ?? (options.quick ? 1 : 3));
+const durationSec = Number(options.duration ?? (options.quick ? 1 : 5));
+const warmupSec = 1;
+const selectedWorkloads = select(workloads, options.workloads, (w, id) => w.id === id || w.id.startsWith(`${id}-`));
+const selectedTargets = options.targets === undefined ? defaultTargets : select(targetNames, options.targets, (t, id) => t === id);
+const outFile = options.out ?? (options.quick || options.workloads || options.targets ? 'bench/out/results.md' : 'bench/results.md');
+
+function select<T>(all: readonly T[], list: string | undefined, matches: (item: T, id: string) => boolean): T[] {
+  if (list === undefined) return [...all];
+  const ids = list.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !all.some((item) => matches(item, id)));
+  if (unknown.length > 0) throw new Error(`unknown: ${unknown.join(', ')}`);
+  return all.filter((item) => ids.some((id) => matches(item, id)));
+}
+
+function ensureTool(command: string, debianPackage: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write(`${command} is missing: apt-get install -y ${debianPackage}\n`);
+    execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${debianPackage}`], { stdio: 'inherit' });
+  }
+}
+
+function firstLine(command: string, args: readonly string[]): string {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+  } catch (error) {
+    // `wrk -v` prints its version and exits 1.
+    const output = `${(error as { stdout?: string }).stdout ?? ''}`;
+    return output.split('\n')[0]!.trim() || 'unknown';
+  }
+}
+
+async function startFakeCoordinators(certificateDirectory: string): Promise<{ child: Child; ports: Coordinators }> {
+  const child = new Child('fake-coordinators', process.execPath, ['bench/fake-coordinator.ts', '2', join(certificateDirectory, 'coordinator.pem'), join(certificateDirectory, 'coordinator-key.pem')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = createInterface({ input: child.process.stdout! });
+  const [line] = (await Promise.race([once(lines, 'line'), once(child.process, 'exit').then(() => { throw new Error(`fake coordinators exited: ${child.stderrTail}`); })])) as [string];
+  lines.close();
+  const ports = JSON.parse(line) as { plain: number[]; tls: number };
+  return { child, ports };
+}
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(rounds) || rounds < 1 || !Number.isFinite(durationSec) || durationSec < 1) throw new Error('--rounds and --duration must be positive integers');
+  ensureTool('wrk', 'wrk');
+  if (selectedTargets.includes('haproxy')) ensureTool('haproxy', 'haproxy');
+
+  const directory = mkdtempSync(join(tmpdir(), 'impala-bench-'));
+  const children: { stop(): Promise<void> }[] = [];
+  const cleanup = async () => {
+    for (const child of children.reverse()) await child.stop();
+    rmSync(directory, { recursive: true, force: true });
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const certificateDirectory = join(directory, 'certs');
+    execFileSync('bash', ['certs/make-dev-certs.sh', certificateDirectory], { stdio: 'ignore' });
+    const certificates = {
+      certFile: join(certificateDirectory, 'proxy.pem'),
+      keyFile: join(certificateDirectory, 'proxy-key.pem'),
+      bundleFile: join(certificateDirectory, 'proxy-bundle.pem'),
+    };
+    writeFileSync(certificates.bundleFile, readFileSync(certificates.certFile, 'utf8') + readFileSync(certificates.keyFile, 'utf8'));
+
+    const body = operationStatusCall(300, randomBytes(16));
+    // The proxy routes on what it sniffs; a body it cannot read would measure the 400 path.
+    const sniffed = sniffRequest(body, true);
+    if (sniffed?.method !== 'GetOperationStatus' || sniffed.sessionKey === undefined) throw new Error('the benchmark request body does not sniff as a session-bound RPC');
+    const files = { bodyFile: join(directory, 'request.bin'), luaFile: 'bench/wrk/hs2-post.lua' };
+    writeFileSync(files.bodyFile, body);
+
+    const fake = await startFakeCoordinators(certificateDirectory);
+    children.push(fake.child);
+    const targets: Target[] = [];
+    for (const name of selectedTargets) {
+      const target = await startTarget(name, fake.ports, certificates, directory, { cpuProfileDirectory: options['cpu-prof'] ? 'bench/out' : undefined });
+      children.push(target);
+      targets.push(target);
+    }
+    const loadBefore = loadavg();
+    log(`targets: ${targets.map((t) => t.name).join(', ')}; workloads: ${selectedWorkloads.map((w) => w.id).join(', ')}; ${rounds} round(s) of ${durationSec} s`);
+
+    const samples: Sample[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const workload of selectedWorkloads) {
+        const order = round % 2 === 1 ? targets : [...targets].reverse();
+        for (const target of order) samples.push(await measure(workload, target, round, files));
+      }
+    }
+
+    const loadAfter = loadavg();
+    const memoryGiB = (totalmem() / 2 ** 30).toFixed(1);
+    const info = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      machine: `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${memoryGiB} GiB RAM, Linux ${release()}; load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after (other work shared the machine)`,
+      versions: `Node ${process.version}; ${firstLine('haproxy', ['-v'])}; ${firstLine('wrk', ['-v'])}; ${firstLine('openssl', ['version'])}`,
+      settings: `${rounds} round(s) × ${durationSec} s per workload and target, ${warmupSec} s warm-up per pair in round 1; wrk -t1 (one thread); impala-ha-proxy with log.level warn and log.access at its default (true), so access lines are built but not written (the \`proxy-log\` target writes them, at info, to /dev/null); upstream plain HTTP to 2 fake coordinators, TLS 1.3 (ECDSA P-256) at the front; HAProxy nbthread 1, no logging, maxconn 16 per coordinator like upstream.connectionsPerCoordinator`,
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    };
+    const markdown = renderResults(info, selectedWorkloads, selectedTargets, samples);
+    mkdirSync('bench/out', { recursive: true });
+    writeFileSync(outFile, markdown);
+    log(`\n${markdown}\nwritten to ${outFile}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+async function measure(workload: Workload, target: Target, round: number, files: { bodyFile: string; luaFile: string }): Promise<Sample> {
+  // JIT, TLS session caches and upstream pools warm up once per pair; later rounds are warm.
+  if (round === 1) await runLoad(workload, target, warmupSec, files);
+  const pids = target.pid === undefined ? [] : processTree(target.pid);
+  resetPeakRss(pids);
+  const cpuBefore = cpuMicros(pids);
+  const load = await runLoad(workload, target, durationSec, files);
+  const cpuUs = target.pid === undefined ? undefined : cpuMicros(pids) - cpuBefore;
+  const peak = target.pid === undefined ? undefined : peakRssBytes(pids);
+  const rps = load.requests / (load.durationUs / 1e6);
+  const errors = Object.values(load.errors).reduce((a, b) => a + b, 0);
+  log(
+    `round ${round} ${workload.id.padEnd(7)} ${target.name.padEnd(9)} ${rps.toFixed(0).padStart(7)} req/s  p50 ${(load.latencyUs.p50 / 1000).toFixed(2)} ms  p99 ${(load.latencyUs.p99 / 1000).toFixed(2)} ms` +
+      `${cpuUs === undefined ? '' : `  ${(cpuUs / Math.max(1, load.requests)).toFixed(1)} µs CPU/req`}${peak === undefined ? '' : `  ${(peak / 1048576).toFixed(0)} MiB`}${errors > 0 ? `  ${errors} errors` : ''}`,
+  );
+  return { workload, target: target.name as TargetName, round, load, cpuUs, peakRssBytes: peak };
+}
+
+await main();
