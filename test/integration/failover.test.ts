@@ -185,6 +185,21 @@ describe('failover', () => {
     await whereIs(client);
   });
 
+  it('the last available coordinator fails during the request: 503 with Retry-After, not 502', async () => {
+    const h = await start({ coordinators: 2, config: { health: { intervalMs: 60_000, timeoutMs: 1_000, rise: 2, fall: 3 } } });
+    const { client, name } = await openPinned(h);
+    const pin = affinityCookie(client);
+    // Both stopped before any health check noticed: the request is refused by one, then the other.
+    await Promise.all(h.cluster.coordinators.map((c) => c.stop()));
+
+    const error = (await client.ping().catch((e: unknown) => e)) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.status).toBe(503);
+    expect(error.headers['retry-after']).toMatch(/^\d+$/);
+    expect(affinityCookie(client)).toBe(pin);
+    expect(h.log.access().at(-1)).toMatchObject({ rpc: 'PingImpalaHS2Service', coordinator: expect.not.stringMatching(`^${name}$`), status: 503, error: 'NO_COORDINATOR' });
+  });
+
   it('a Kerberos-style client ends on the new coordinator after one 401 round and never loops', async () => {
     const h = await start({ cluster: { users: { alice: 'secret' } } });
     const { client, name } = await openPinned(h, { auth: { type: 'kerberos' } });

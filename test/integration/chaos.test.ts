@@ -1,0 +1,185 @@
+// Chaos, bounded in time: 50 concurrent HS2 clients (half a new connection per RPC like impyla,
+// half kept-alive like impala-shell 4.6) run sessions of queries while coordinators are stopped,
+// frozen and restarted on a schedule, including a window with none up. Every RPC is counted:
+// success, the genuine Thrift "Invalid session id" / "Invalid or unknown query handle" (the
+// failover contract, DESIGN §4–5), 503 while no coordinator was up, other, hung. Other and hung
+// must be 0, and every client must succeed again after its last error.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, expect, it } from 'vitest';
+import type { SimulatedCoordinator } from '../../src/simulator/index.ts';
+import type { TStatus } from '../../src/thrift/hs2.ts';
+import { readCert } from '../helpers/certs.ts';
+import { Hs2Client, HttpError, isSuccess } from '../helpers/hs2-client.ts';
+import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const CLIENTS = 50;
+/** A generous per-RPC deadline: the slowest legitimate path is a connect to a frozen coordinator (5 s) then a replay. */
+const RPC_DEADLINE_MS = 15_000;
+/** Pacing between queries per client, so 50 clients stay a modest load on two shared cores. */
+const THINK_MS = 400;
+const INVALID = /^(Invalid session id: |Query [0-9a-f:]+ failed:\nInvalid or unknown query handle: )/;
+
+type Kind = 'success' | 'invalid' | 'unavailable' | 'other' | 'hung';
+interface Outcome<T> {
+  kind: Kind;
+  value?: T;
+  retryAfterSec?: number;
+  detail?: string;
+}
+
+let harness: Harness | undefined;
+afterAll(() => harness?.close());
+
+it('50 clients through stops, freezes and restarts: no other errors, no hangs, everyone recovers', { timeout: 60_000 }, async () => {
+  const h = (harness = await startHarness({ coordinators: 3, logLevel: 'info', config: { log: { level: 'info', access: false } } }));
+  const [c1, c2, c3] = h.cluster.coordinators as [SimulatedCoordinator, SimulatedCoordinator, SimulatedCoordinator];
+  const ca = readCert('ca.pem');
+  const startedAt = Date.now();
+
+  // The proxy's view of availability over time, from its health log events (ms resolution).
+  const noneUpAround = (fromMs: number, toMs: number): boolean => {
+    const up = new Set(h.proxy.coordinators.all.map((c) => c.name));
+    let wasNoneUp = false;
+    const events = h.log.lines.filter((line) => line.event === 'health').map((line) => ({ at: Date.parse(String(line.time)), name: String(line.coordinator), health: line.health }));
+    for (const event of events) {
+      if (event.health === 'down') up.delete(event.name);
+      else up.add(event.name);
+      if (up.size === 0 && event.at <= toMs + 5) wasNoneUp = true;
+      if (up.size > 0 && event.at < fromMs - 5) wasNoneUp = false;
+    }
+    return wasNoneUp;
+  };
+
+  const counts: Record<Kind, number> = { success: 0, invalid: 0, unavailable: 0, other: 0, hung: 0 };
+  const byRpc = new Map<string, Record<Kind, number>>();
+  const others: string[] = [];
+
+  async function rpc<T>(name: string, call: () => Promise<T & { status: TStatus }>): Promise<Outcome<T>> {
+    const sentAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), RPC_DEADLINE_MS)));
+    let outcome: Outcome<T>;
+    try {
+      const reply = await Promise.race([call(), deadline]);
+      if (reply === 'hung') outcome = { kind: 'hung', detail: `${name} took over ${RPC_DEADLINE_MS} ms` };
+      else if (isSuccess(reply.status)) outcome = { kind: 'success', value: reply };
+      else if (INVALID.test(reply.status.errorMessage ?? '')) outcome = { kind: 'invalid' };
+      else outcome = { kind: 'other', detail: `${name}: Thrift status ${reply.status.statusCode} ${reply.status.errorMessage}` };
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 503 && noneUpAround(sentAt, Date.now())) {
+        outcome = { kind: 'unavailable', retryAfterSec: Number(error.headers['retry-after'] ?? 1) };
+      } else {
+        outcome = { kind: 'other', detail: `${name} at +${sentAt - startedAt} ms: ${(error as Error).message}` };
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    counts[outcome.kind] += 1;
+    const perRpc = byRpc.get(name) ?? { success: 0, invalid: 0, unavailable: 0, other: 0, hung: 0 };
+    perRpc[outcome.kind] += 1;
+    byRpc.set(name, perRpc);
+    if (outcome.detail !== undefined && others.length < 20) others.push(outcome.detail);
+    return outcome;
+  }
+
+  let isScheduleDone = false;
+  const hardStopAt = Date.now() + 40_000;
+
+  /** Behaves like impala-shell/impyla users: new session on "Invalid session id", bounded wait on 503. */
+  async function runClient(id: number): Promise<{ id: number; errors: number; recovered: boolean }> {
+    const connect = () => new Hs2Client({ url: h.url, tls: { ca }, connection: id % 2 === 0 ? 'per-rpc' : 'keep-alive' });
+    let client = connect();
+    let hasSession = false;
+    let lastError = -1;
+    let lastSuccess = -1;
+    let step = 0;
+    let errors = 0;
+    const note = (outcome: Outcome<unknown>): boolean => {
+      step += 1;
+      if (outcome.kind === 'success') {
+        lastSuccess = step;
+        return true;
+      }
+      lastError = step;
+      errors += 1;
+      hasSession = false;
+      if (outcome.kind === 'hung' || outcome.kind === 'other') {
+        client.close();
+        client = connect();
+      }
+      return false;
+    };
+    await sleep((id * 37) % THINK_MS); // stagger the start
+    while (Date.now() < hardStopAt && (!isScheduleDone || lastSuccess <= lastError)) {
+      if (!hasSession) {
+        const opened = await rpc('OpenSession', () => client.openSession());
+        if (!note(opened)) {
+          if (opened.kind === 'unavailable') await sleep(Math.min(1_000, opened.retryAfterSec! * 1_000) * (0.5 + Math.random() / 2));
+          continue;
+        }
+        hasSession = true;
+      }
+      const executed = await rpc('ExecuteStatement', () => client.executeStatement('select 1'));
+      if (!note(executed)) continue;
+      const operation = executed.value!.operationHandle!;
+      const steps: [string, () => Promise<{ status: TStatus }>][] = [
+        ['GetOperationStatus', () => client.getOperationStatus(operation)],
+        ['GetResultSetMetadata', () => client.getResultSetMetadata(operation)],
+        ['FetchResults', () => client.fetchResults(operation)],
+        ['CloseOperation', () => client.closeOperation(operation)],
+      ];
+      for (const [name, call] of steps) if (!note(await rpc(name, call))) break;
+      if (hasSession && step % 50 < 6) {
+        // Now and then a session ends and a new one starts, like short-lived impyla cursors.
+        if (note(await rpc('CloseSession', () => client.closeSession()))) hasSession = false;
+      }
+      await sleep(THINK_MS * (0.5 + Math.random()));
+    }
+    client.close();
+    return { id, errors, recovered: lastSuccess > lastError };
+  }
+
+  const clients = Array.from({ length: CLIENTS }, (_, id) => runClient(id));
+
+  // The fault schedule (seconds from now). Each step waits for the proxy to have seen the previous
+  // one only where the next step depends on it.
+  const schedule: string[] = [];
+  const at = async (seconds: number, what: string, action: () => unknown) => {
+    const wait = startedAt + seconds * 1_000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    schedule.push(`+${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${what}`);
+    await action();
+  };
+  const isDown = (c: SimulatedCoordinator) => h.proxy.coordinators.byName(c.name)!.health === 'down';
+  await at(2, `stop ${c1.name}`, () => c1.stop());
+  await at(4, `freeze ${c2.name}`, () => c2.freeze());
+  await at(6, `start ${c1.name}`, () => c1.start());
+  await at(8, `unfreeze ${c2.name}`, () => c2.unfreeze());
+  await at(10, `stop ${c3.name}, freeze ${c1.name}`, () => Promise.all([c3.stop(), c1.freeze()]));
+  await at(12, `stop ${c2.name}: none up`, () => c2.stop());
+  await waitFor(() => [c1, c2, c3].every(isDown), { what: 'all coordinators down' });
+  await at(14, 'start all (c1 was frozen: stop it first)', async () => {
+    await c1.stop();
+    await Promise.all([c1.start(), c2.start(), c3.start()]);
+  });
+  await at(17, `freeze ${c3.name}`, () => c3.freeze());
+  await at(19, `stop ${c3.name} while frozen`, () => c3.stop());
+  await at(21, `start ${c3.name}`, () => c3.start());
+  await waitFor(() => ![c1, c2, c3].some(isDown), { what: 'all coordinators up' });
+  isScheduleDone = true;
+
+  const results = await Promise.all(clients);
+  const table = [...byRpc].map(([name, row]) => ({ rpc: name, ...row }));
+  table.push({ rpc: 'TOTAL', ...counts });
+  console.log(`chaos: ${CLIENTS} clients, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n  ${schedule.join('\n  ')}`);
+  console.table(table);
+  if (others.length > 0) console.log(`first other/hung outcomes:\n  ${others.join('\n  ')}`);
+
+  expect(counts.other).toBe(0);
+  expect(counts.hung).toBe(0);
+  expect(results.filter((result) => !result.recovered)).toEqual([]);
+  expect(counts.invalid).toBeGreaterThan(0);
+  expect(counts.unavailable).toBeGreaterThan(0);
+  expect(counts.success).toBeGreaterThan(1_000);
+});
