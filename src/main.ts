@@ -286,8 +286,12 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
 
 async function closeGeneration(generation: Generation, isGraceful: boolean): Promise<void> {
   await generation.health.close();
-  if (isGraceful) await generation.coordinators.close();
-  else await generation.coordinators.destroy();
+  if (isGraceful) {
+    // A shutdown deadline may destroy the pools while they close: that is the expected end.
+    await generation.coordinators.close().catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'UND_ERR_DESTROYED') throw error;
+    });
+  } else await generation.coordinators.destroy();
   // After the pools: a web UI page still loading finishes first.
   generation.webui.close();
 }
