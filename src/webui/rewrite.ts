@@ -7,6 +7,7 @@
 // XHR URLs from `<a id='root-link' href='/'>` with `make_url()` (research/impala-protocol.md §4).
 // Rewriting the root link to `/ui/<n>/` therefore moves every make_url() call under the prefix too
 // (as `/ui/<n>//queries?json`, which parseUiTarget collapses like squeasel does).
+import { rewriteHtml } from './html-scan.ts';
 
 /** Statuses whose Location header the client follows or records (RFC 9110 §10.2.2, §15.4). */
 const locationStatuses = new Set([201, 301, 302, 303, 307, 308]);
@@ -117,55 +118,17 @@ export class UiRewriter {
    * charset when the caller decodes and encodes as latin1 (byte-preserving).
    */
   html(document: string): string {
-    let out = '';
-    let copied = 0;
-    const tags = new RegExp(tagPattern.source, 'g');
-    for (let match = tags.exec(document); match !== null; match = tags.exec(document)) {
-      const name = match[1];
-      if (name === undefined) continue; // comment or doctype
-      const attributes = match[2]!;
-      const rewritten = this.#attributes(attributes);
-      if (rewritten !== attributes) {
-        const start = match.index + 1 + name.length;
-        out += document.slice(copied, start) + rewritten;
-        copied = start + attributes.length;
-      }
-      const lower = name.toLowerCase();
-      if (rawTextElements.has(lower)) {
-        const closer = new RegExp(`</${lower}(?=[\\s/>]|$)`, 'gi');
-        closer.lastIndex = tags.lastIndex;
-        const end = closer.exec(document)?.index ?? document.length;
-        if (lower === 'style') {
-          const css = document.slice(tags.lastIndex, end);
-          const cssRewritten = this.css(css);
-          if (cssRewritten !== css) {
-            out += document.slice(copied, tags.lastIndex) + cssRewritten;
-            copied = end;
-          }
-        }
-        tags.lastIndex = end;
-      }
-    }
-    return copied === 0 ? document : out + document.slice(copied);
+    return rewriteHtml(document, this.#rewriteAttribute, this.#rewriteCss);
   }
 
-  #attributes(attributes: string): string {
-    return attributes.replace(attributePattern, (whole, name: string, equals: string, double?: string, single?: string, bare?: string) => {
-      if (equals === undefined) return whole;
-      const lower = name.toLowerCase();
-      const value = double ?? single ?? bare ?? '';
-      let replacement: string | undefined;
-      if (lower === 'style') {
-        const css = this.css(value);
-        replacement = css === value ? undefined : css;
-      } else if (urlAttributes.has(lower)) {
-        replacement = this.url(value);
-      }
-      if (replacement === undefined) return whole;
-      const quote = double !== undefined ? '"' : single !== undefined ? "'" : '';
-      return `${whole.slice(0, whole.length - value.length - 2 * quote.length)}${quote}${replacement}${quote}`;
-    });
-  }
+  readonly #rewriteAttribute = (name: string, value: string): string | undefined => {
+    if (urlAttributes.has(name)) return this.url(value);
+    if (name !== 'style') return undefined;
+    const css = this.css(value);
+    return css === value ? undefined : css;
+  };
+
+  readonly #rewriteCss = (css: string): string => this.css(css);
 
   /** `url(/…)` in a stylesheet: a root-absolute url() resolves against the origin, not the sheet. */
   css(css: string): string {
@@ -177,13 +140,8 @@ export class UiRewriter {
 }
 
 const urlAttributes = new Set(['href', 'src', 'action', 'formaction']);
-/** Elements whose content is not markup (HTML §13.1.2): attribute-looking text inside is not an attribute. */
-const rawTextElements = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript']);
-/** A comment or declaration, or a start tag (name, then attributes with `>` allowed inside quotes). */
-const tagPattern = /<!--[\s\S]*?(?:-->|$)|<![^>]*>|<([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/;
-/** One attribute: name, then optionally `=` and a double-quoted, single-quoted or bare value. */
-const attributePattern = /([^\s"'>/=]+)(?:(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
-const cssUrlPattern = /(url\(\s*["']?)(\/[^"')\s]*)(["']?\s*\))/gi;
+/** `url(/…)`; the path stops at a quote, parenthesis or space, so runs never overlap (linear). */
+const cssUrlPattern = /(url\(\s*["']?)(\/[^"'()\s]*)(["']?\s*\))/gi;
 
 function ensureRooted(rest: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`;

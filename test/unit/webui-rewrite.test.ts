@@ -156,13 +156,33 @@ describe('UiRewriter.html', () => {
     expect(undo).toBe(page);
   });
 
+  it('handles attribute edge cases like a browser', () => {
+    expect(rewriter.html(`<a\nhref\n=\n"/x"\n/>`)).toBe(`<a\nhref\n=\n"/ui/2/x"\n/>`);
+    expect(rewriter.html(`<img/src="/x"><br/><a title="1 > 0" href=/y>`)).toBe(`<img/src="/ui/2/x"><br/><a title="1 > 0" href=/ui/2/y>`);
+    expect(rewriter.html(`<a href>x</a><a href="">y</a><a =href="/z">`)).toBe(`<a href>x</a><a href="">y</a><a =href="/z">`);
+    expect(rewriter.html(`</a href="/x"><SCRIPT>x = '<a href="/s">'</SCRIPT ><a href='/t'>`)).toBe(`</a href="/x"><SCRIPT>x = '<a href="/s">'</SCRIPT ><a href='/ui/2/t'>`);
+    expect(rewriter.html(`<script>a</scripty><a href="/in-script"></script><a href="/out">`)).toBe(`<script>a</scripty><a href="/in-script"></script><a href="/ui/2/out">`);
+    expect(rewriter.html(`<? pi ?><!DOCTYPE html><!----><a href="/x">`)).toBe(`<? pi ?><!DOCTYPE html><!----><a href="/ui/2/x">`);
+    expect(rewriter.html(`1 < 2 <3 <a href="/x">`)).toBe(`1 < 2 <3 <a href="/ui/2/x">`);
+  });
+
+  it('is linear on hostile markup', () => {
+    for (const unit of ['<a x="', '<a b c d ', '<!--', '<script>', '<a href=/', 'url(/', '</']) {
+      const page = unit.repeat(Math.ceil((1024 * 1024) / unit.length));
+      const started = performance.now();
+      rewriter.html(page);
+      rewriter.css(page);
+      expect(performance.now() - started, unit).toBeLessThan(1000);
+    }
+  });
+
   it('returns the same string when there is nothing to rewrite', () => {
     const plain = '<p>hello <b>world</b></p>';
     expect(rewriter.html(plain)).toBe(plain);
   });
 
-  it('survives a tag with an unclosed quote and a script without an end tag', () => {
-    expect(rewriter.html(`<a href="/x>oops <a href='/y'>`)).toBe(`<a href="/x>oops <a href='/ui/2/y'>`);
+  it('stops at an unclosed quote (a browser reads the rest into it) and a script without an end tag', () => {
+    expect(rewriter.html(`<a href='/a'><a href="/x>oops <a href='/y'>`)).toBe(`<a href='/ui/2/a'><a href="/x>oops <a href='/y'>`);
     expect(rewriter.html(`<a href="/a"><script>var s = '<a href="/b">'`)).toBe(`<a href="/ui/2/a"><script>var s = '<a href="/b">'`);
   });
 });
