@@ -239,6 +239,24 @@ describe('/ui/<n>/ upstream failures', () => {
   });
 });
 
+describe('/ui/<n>/ malformed upstream responses', () => {
+  it('answers 502 for a header value Node will not parse, and keeps serving (P12, node-http-proxy#964)', async () => {
+    const raw: Server = createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nX-Bad: a\u0001b\r\nContent-Length: 2\r\n\r\nok', 'latin1'));
+    });
+    raw.listen(0, '127.0.0.1');
+    await once(raw, 'listening');
+    const local = await startWebUiHarness({ backends: [{ name: 'raw', port: (raw.address() as { port: number }).port }], webuiTls: false });
+    try {
+      expect((await requestText(`${local.url}/ui/1/`)).status).toBe(502);
+      expect((await requestText(`${local.url}/ui/`)).status).toBe(200);
+    } finally {
+      await local.close();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+});
+
 describe('/ui/<n>/ to a plain-HTTP web UI', () => {
   it('proxies and rewrites the same way', async () => {
     const plain = await startFakeWebUi({ name: 'plain' });
