@@ -1,7 +1,7 @@
 // `npm start` / `impala-ha-proxy demo`: the proxy over TLS in front of three simulated coordinators
 // (TLS bridged, verified against a dev CA), and the command lines that connect real clients to it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,15 @@ import { validateConfig } from './config/load.ts';
 import { createLogger } from './log.ts';
 import { startProxy, type ProxyInstance } from './main.ts';
 import { startCluster, type SimulatedCluster } from './simulator/index.ts';
+import { Hs2Client, HttpError, isSuccess } from './client/hs2-client.ts';
+import type { TStatus } from './thrift/hs2.ts';
 
 export const demoUsage = `Usage: impala-ha-proxy demo [--port N] [--failover] [--log-level LEVEL]
   --port N        HTTPS port of the proxy (default 8443; 0 = any free port)
-  --failover      stop the coordinator the first client is pinned to after a few seconds, and
-                  restart it later, to watch health checks and re-pinning in the log
+  --failover      run a built-in client (one session, a query every second, each RPC printed as
+                  "client: <rpc> → <coordinator or error>"), stop the coordinator it is pinned to
+                  after a few seconds and restart it later: watch it get "Invalid session id"
+                  from a peer, reconnect there, and the health checks and re-pinning in the log
   --log-level L   default info`;
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -70,7 +74,12 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   printInstructions(proxy, cluster, certs);
   const timers: NodeJS.Timeout[] = [];
-  if (values.failover) timers.push(...scheduleFailover(cluster, proxy));
+  let demoClient: DemoClient | undefined;
+  if (values.failover) {
+    demoClient = new DemoClient(proxy, join(certs, 'ca.pem'));
+    void demoClient.run();
+    timers.push(...scheduleFailover(cluster, proxy, demoClient));
+  }
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -82,16 +91,18 @@ export async function runDemo(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   for (const timer of timers) clearTimeout(timer);
+  await demoClient?.stop();
   await proxy.close();
   await cluster.close();
   return 0;
 }
 
-function scheduleFailover(cluster: SimulatedCluster, proxy: ProxyInstance): NodeJS.Timeout[] {
-  const victim = cluster.coordinators[0]!;
+function scheduleFailover(cluster: SimulatedCluster, proxy: ProxyInstance, client: DemoClient): NodeJS.Timeout[] {
   const say = (text: string) => process.stderr.write(`\n*** demo: ${text}\n`);
+  let victim = cluster.coordinators[0]!;
   return [
     setTimeout(() => {
+      victim = cluster.coordinators.find((c) => c.name === client.pinnedTo) ?? victim;
       say(`stopping ${victim.name}: its clients get "Invalid session id" from a peer and reconnect there`);
       void victim.stop();
     }, 8_000),
@@ -100,6 +111,105 @@ function scheduleFailover(cluster: SimulatedCluster, proxy: ProxyInstance): Node
       void victim.start();
     }, 30_000),
   ];
+}
+
+/**
+ * What a client sees during the failover demo: the built-in HS2 client (impyla-like: a new
+ * connection per RPC, every cookie kept) with one session and a query every second. On "Invalid
+ * session id" it opens a new session, as impala-shell does at its next command.
+ */
+class DemoClient {
+  readonly #proxy: ProxyInstance;
+  readonly #client: Hs2Client;
+  #isStopped = false;
+  #wake: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(proxy: ProxyInstance, caFile: string) {
+    this.#proxy = proxy;
+    this.#client = new Hs2Client({ url: proxy.url('https'), tls: { ca: readFileSync(caFile) }, userAgent: 'impala-ha-proxy demo client' });
+  }
+
+  /** The coordinator the client's affinity cookie pins it to (the cookie is opaque; the proxy can read it). */
+  get pinnedTo(): string | undefined {
+    const token = this.#client.cookies.get(this.#proxy.config.cookie.name);
+    return token === undefined ? undefined : this.#proxy.coordinators.tokens.lookup(token)?.name;
+  }
+
+  run(): Promise<void> {
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#isStopped = true;
+    this.#wake?.();
+    await this.#running;
+    this.#client.close();
+  }
+
+  async #loop(): Promise<void> {
+    let hasSession = false;
+    while (!this.#isStopped) {
+      if (!hasSession) hasSession = await this.#call('OpenSession', () => this.#client.openSession());
+      if (hasSession) hasSession = await this.#query();
+      await this.#sleep(1_000);
+    }
+  }
+
+  /** One `select 1`; false when the session is gone. */
+  async #query(): Promise<boolean> {
+    let operation;
+    const executed = await this.#call('ExecuteStatement', async () => {
+      const reply = await this.#client.executeStatement('select 1');
+      operation = reply.operationHandle;
+      return reply;
+    });
+    if (!executed || operation === undefined) return false;
+    const handle = operation;
+    // GetOperationStatus and CloseOperation are printed only when they fail: four lines a second is noise.
+    return (
+      (await this.#call('GetOperationStatus', () => this.#client.getOperationStatus(handle), true)) &&
+      (await this.#call('FetchResults', () => this.#client.fetchResults(handle))) &&
+      (await this.#call('CloseOperation', () => this.#client.closeOperation(handle), true))
+    );
+  }
+
+  /** Runs and prints one RPC; false when its session (or query) is gone or it failed. */
+  async #call(rpc: string, call: () => Promise<{ status: TStatus }>, isQuietOnSuccess = false): Promise<boolean> {
+    let line: string;
+    let isOk = false;
+    const before = this.pinnedTo;
+    try {
+      const reply = await call();
+      const where = this.pinnedTo ?? '?';
+      const hasNewPin = this.#client.lastExchange?.setCookies.some((cookie) => cookie.startsWith(`${this.#proxy.config.cookie.name}=`));
+      const repinned = !hasNewPin ? '' : before === undefined ? ' (pinned)' : ` (re-pinned from ${before})`;
+      if (isSuccess(reply.status)) {
+        isOk = true;
+        if (isQuietOnSuccess && repinned === '') return true;
+        line = `${where}${repinned} ok`;
+      } else {
+        const message = (reply.status.errorMessage ?? `status ${reply.status.statusCode}`).trim().replace(/\s*\n\s*/g, ' ');
+        line = `${where}${repinned} ${message}`;
+        if (/Invalid session id|Invalid or unknown query handle/.test(message)) line += ' → opening a new session';
+      }
+    } catch (error) {
+      line = error instanceof HttpError ? `${error.message.trim()}${error.headers['retry-after'] ? ` (Retry-After: ${error.headers['retry-after']})` : ''}` : `error: ${(error as Error).message}`;
+    }
+    if (!this.#isStopped) process.stdout.write(`client: ${rpc} → ${line}\n`);
+    return isOk;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }
 
 function printInstructions(proxy: ProxyInstance, cluster: SimulatedCluster, certs: string): void {
