@@ -161,12 +161,11 @@ export class Hs2Exchange implements FailoverTarget {
         this.setCookie = true;
       } else {
         this.setCookie = false;
-        // The last available coordinator just failed: say so as DESIGN §4 does for "no
-        // coordinator available" (503 + Retry-After, pin unchanged), not as a 502 the client
-        // cannot tell from a broken proxy; impyla and impala-shell honour Retry-After.
-        if (this.proxy.coordinators.available().length === 0) {
-          this.error = new ProxyError('NO_COORDINATOR', `no coordinator is available: ${error.message}`, { cause: error });
-        }
+        // Every available coordinator has failed this request (the last one may still count as
+        // up: a reset alone does not mark it down). Say so as DESIGN §4 does for "no coordinator
+        // available" (503 + Retry-After, pin unchanged), not as a 502 the client cannot tell from
+        // a broken proxy; impyla and impala-shell honour Retry-After.
+        this.error = new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
       }
     }
     this.proxy.respondError(this, this.error, toHttpStatus(this.error));
