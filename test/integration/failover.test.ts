@@ -200,6 +200,25 @@ describe('failover', () => {
     expect(h.log.access().at(-1)).toMatchObject({ rpc: 'PingImpalaHS2Service', coordinator: expect.not.stringMatching(`^${name}$`), status: 503, error: 'NO_COORDINATOR' });
   });
 
+  it('the last coordinator dies with a request in flight: 503 with Retry-After, not 502', async () => {
+    const h = await start({ coordinators: 2 });
+    const { client, name } = await openPinned(h);
+    const other = h.cluster.coordinators.find((c) => c.name !== name)!;
+    await other.stop();
+    await waitFor(() => h.proxy.coordinators.byName(other.name)!.health === 'down', { what: `${other.name} down` });
+    const victim = simulator(h, name);
+    victim.stall('ExecuteStatement');
+    const execute = client.executeStatement('select 1').catch((e: unknown) => e);
+    await victim.waitForStalled('ExecuteStatement');
+    await victim.stop();
+
+    const error = (await execute) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.status).toBe(503);
+    expect(error.headers['retry-after']).toMatch(/^\d+$/);
+    expect(h.log.access().at(-1)).toMatchObject({ rpc: 'ExecuteStatement', status: 503, error: 'NO_COORDINATOR' });
+  });
+
   it('a Kerberos-style client ends on the new coordinator after one 401 round and never loops', async () => {
     const h = await start({ cluster: { users: { alice: 'secret' } } });
     const { client, name } = await openPinned(h, { auth: { type: 'kerberos' } });
