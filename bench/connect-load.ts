@@ -36,31 +36,41 @@ const latenciesUs: number[] = [];
 const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
 let bytes = 0;
 
-/** One RPC on a fresh connection; resolves when the server closed it. */
+/**
+ * One RPC on a fresh connection. Like Python's http.client under impyla, the client reads the
+ * reply by its Content-Length and then closes the connection itself.
+ */
 function rpc(): Promise<void> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
-    let received = 0;
-    let statusLine = '';
+    let received: Buffer = Buffer.alloc(0);
+    let expected = -1;
     let isSettled = false;
     const settle = (error?: keyof typeof errors) => {
       if (isSettled) return;
       isSettled = true;
       if (error !== undefined) errors[error] += 1;
-      else if (!statusLine.startsWith('HTTP/1.1 200')) errors.status += 1;
+      else if (received.toString('latin1', 0, 12) !== 'HTTP/1.1 200') errors.status += 1;
       else latenciesUs.push((performance.now() - startedAt) * 1000);
-      bytes += received;
+      bytes += received.length;
       socket.destroy();
       resolve();
     };
     const socket = connect({ host: '127.0.0.1', port: options.port, rejectUnauthorized: false, servername: 'localhost' }, () => socket.write(request));
     socket.setTimeout(10_000, () => settle('timeout'));
     socket.on('data', (chunk: Buffer) => {
-      if (received === 0) statusLine = chunk.toString('latin1', 0, Math.min(chunk.length, 16));
-      received += chunk.length;
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      if (expected === -1) {
+        const headEnd = received.indexOf('\r\n\r\n');
+        if (headEnd === -1) return;
+        const length = /\r\ncontent-length: *(\d+)/i.exec(received.toString('latin1', 0, headEnd));
+        if (length === null) return settle('read');
+        expected = headEnd + 4 + Number(length[1]);
+      }
+      if (received.length >= expected) settle();
     });
-    socket.on('end', () => settle());
-    socket.on('error', () => settle(received === 0 ? 'connect' : 'read'));
+    socket.on('end', () => settle(expected === -1 || received.length < expected ? 'read' : undefined));
+    socket.on('error', () => settle(received.length === 0 ? 'connect' : 'read'));
   });
 }
 

@@ -6,18 +6,19 @@
 //
 // Listens on PLAIN_COUNT plain ports (one per coordinator behind the proxies) and one TLS port
 // (the `direct` target of the TLS workloads), all on 127.0.0.1, and prints their ports as one JSON
-// line. GET /bench-stats answers the connection and request counters (to check that a load
-// generator really reconnects).
+// line. GET /bench-stats answers the connection, resumed-TLS-session and request counters (to check
+// that a load generator really reconnects, and with full handshakes).
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { fetchResultsReply } from './thrift-messages.ts';
 
 const [plainCountArgument = '2', certFile, keyFile] = process.argv.slice(2);
 const replies = new Map<number, Buffer>();
 const maxReplyBytes = 64 * 1024 * 1024;
-const counters = { connections: 0, requests: 0 };
+const counters = { connections: 0, resumedTlsSessions: 0, requests: 0 };
 
 function reply(bytes: number): Buffer {
   let buffer = replies.get(bytes);
@@ -62,7 +63,11 @@ const plain: number[] = [];
 for (let i = 0; i < Number(plainCountArgument); i++) plain.push(await listen(createServer(serverOptions, handle)));
 let tls: number | null = null;
 if (certFile !== undefined && keyFile !== undefined) {
-  tls = await listen(createHttpsServer({ ...serverOptions, cert: readFileSync(certFile), key: readFileSync(keyFile) }, handle));
+  const server = createHttpsServer({ ...serverOptions, cert: readFileSync(certFile), key: readFileSync(keyFile) }, handle);
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.isSessionReused()) counters.resumedTlsSessions += 1;
+  });
+  tls = await listen(server);
 }
 process.stdout.write(`${JSON.stringify({ plain, tls })}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -1,11 +1,13 @@
 // The reference point for "what does Node itself cost": the smallest reverse proxy one would write
 // with node:http — a keep-alive Agent and two pipes, no routing, no cookie, no sniffing, no
-// replay. It forwards everything to the first coordinator. Only `Connection` is dropped: passing
-// a client's `Connection: close` upstream would close the pooled connection after every request.
+// replay. It forwards everything to the first coordinator. Only `Connection` and `Keep-Alive` are
+// dropped, both ways: a client's `Connection: close` would close the pooled upstream connection
+// after every request, and the coordinator's `Connection: keep-alive` would keep a client
+// connection open that the client asked to close.
 //
 //   node bench/naive-proxy.ts HTTPS_PORT HTTP_PORT CERT_FILE KEY_FILE UPSTREAM_PORT
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 
 const [httpsPort, httpPort, certFile, keyFile, upstreamPort] = process.argv.slice(2);
@@ -14,10 +16,9 @@ if (upstreamPort === undefined) throw new Error('usage: naive-proxy.ts HTTPS_POR
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  const headers = { ...req.headers };
-  delete headers.connection;
+  const headers = withoutConnectionHeaders(req.headers);
   const upstream = request({ host: '127.0.0.1', port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, (reply) => {
-    res.writeHead(reply.statusCode ?? 502, reply.headers);
+    res.writeHead(reply.statusCode ?? 502, withoutConnectionHeaders(reply.headers));
     reply.pipe(res);
   });
   upstream.on('error', () => {
@@ -25,6 +26,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end();
   });
   req.pipe(upstream);
+}
+
+function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const copy = { ...headers };
+  delete copy.connection;
+  delete copy['keep-alive'];
+  return copy;
 }
 
 const serverOptions = { keepAliveTimeout: 120_000, requestTimeout: 0, noDelay: true };

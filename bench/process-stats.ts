@@ -1,6 +1,8 @@
 // CPU time and peak memory of a process tree, from /proc (Linux only). CPU is utime+stime of every
 // live process in the tree (all of a process's threads are counted in its own stat line); peak
-// memory is the sum of VmHWM, reset before each measured run through /proc/<pid>/clear_refs.
+// memory is the sum of VmHWM, reset before each measured run through /proc/<pid>/clear_refs;
+// syscalls come from /proc/<pid>/io (on loopback a write(2) also pays for the TCP delivery, so
+// syscalls per request explain much of the CPU gap between proxies).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -38,14 +40,17 @@ export function processTree(root: number): number[] {
   return tree;
 }
 
-/** utime+stime of the processes, in microseconds (resolution: one clock tick, usually 10 ms). */
-export function cpuMicros(pids: readonly number[]): number {
-  let ticks = 0;
+/** utime and stime of the processes, in microseconds (resolution: one clock tick, usually 10 ms). */
+export function cpuMicros(pids: readonly number[]): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const pid of pids) {
     const fields = statFields(pid);
-    if (fields !== undefined) ticks += Number(fields[11]) + Number(fields[12]);
+    if (fields === undefined) continue;
+    user += Number(fields[11]);
+    system += Number(fields[12]);
   }
-  return (ticks * 1_000_000) / ticksPerSecond;
+  return { user: (user * 1_000_000) / ticksPerSecond, system: (system * 1_000_000) / ticksPerSecond };
 }
 
 /** Resets the peak-RSS mark (Linux ≥ 4.0, "5" in proc(5) clear_refs); false when not allowed. */
@@ -73,4 +78,20 @@ export function peakRssBytes(pids: readonly number[]): number {
     }
   }
   return kilobytes * 1024;
+}
+
+/** read(2)- and write(2)-family system calls made so far (syscr/syscw of /proc/<pid>/io). */
+export function syscalls(pids: readonly number[]): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const pid of pids) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+      reads += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0);
+      writes += Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
+    } catch {
+      // the process ended, or /proc/<pid>/io is not readable
+    }
+  }
+  return { reads, writes };
 }

@@ -10,7 +10,12 @@ export interface Sample {
   readonly load: LoadResult;
   /** CPU of the target's process tree over the run; undefined for `direct`. */
   readonly cpuUs: number | undefined;
+  /** Share of cpuUs spent in the kernel (stime). */
+  readonly systemShare: number | undefined;
   readonly peakRssBytes: number | undefined;
+  /** read- and write-family system calls of the target per request; undefined for `direct`. */
+  readonly readsPerRequest: number | undefined;
+  readonly writesPerRequest: number | undefined;
 }
 
 export interface RunInfo {
@@ -56,15 +61,27 @@ function ratios(samples: readonly Sample[], all: readonly Sample[], reference: T
   });
 }
 
-const header = '| target | req/s | p50 ms | p99 ms | MB/s | CPU µs/req | peak RSS MiB | req/s ÷ direct | req/s ÷ HAProxy | CPU/req ÷ HAProxy | errors |';
-const separator = '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+function percent(samples: readonly Sample[]): string {
+  const shares = samples.map((s) => s.systemShare).filter((v): v is number => v !== undefined);
+  return shares.length === 0 ? '—' : `${Math.round(median(shares) * 100)}%`;
+}
+
+function syscallCell(samples: readonly Sample[]): string {
+  if (samples[0]?.target === 'haproxy') return 'n/a';
+  const reads = samples.map((s) => s.readsPerRequest).filter((v): v is number => v !== undefined);
+  const writes = samples.map((s) => s.writesPerRequest).filter((v): v is number => v !== undefined);
+  return reads.length === 0 || writes.length === 0 ? '—' : `${format(median(reads))} + ${format(median(writes))}`;
+}
+
+const header = '| target | req/s | p50 ms | p99 ms | MB/s | CPU µs/req | % sys | peak RSS MiB | syscalls/req (read+write) | req/s ÷ direct | req/s ÷ HAProxy | CPU/req ÷ HAProxy | errors |';
+const separator = '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
 
 export function workloadTable(workload: Workload, targets: readonly TargetName[], all: readonly Sample[]): string {
   const rows = targets.flatMap((target) => {
     const samples = all.filter((s) => s.workload === workload && s.target === target);
     if (samples.length === 0) return [];
     return [
-      `| ${target} | ${spread(samples.map(requestsPerSecond))} | ${spread(samples.map((s) => s.load.latencyUs.p50 / 1000))} | ${spread(samples.map((s) => s.load.latencyUs.p99 / 1000))} | ${spread(samples.map(megabytesPerSecond))} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map((s) => (s.peakRssBytes === undefined ? undefined : s.peakRssBytes / 1048576)))} | ${target === 'direct' ? '1' : spread(ratios(samples, all, 'direct', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', cpuPerRequest))} | ${samples.map(errorCount).reduce((a, b) => a + b, 0)} |`,
+      `| ${target} | ${spread(samples.map(requestsPerSecond))} | ${spread(samples.map((s) => s.load.latencyUs.p50 / 1000))} | ${spread(samples.map((s) => s.load.latencyUs.p99 / 1000))} | ${spread(samples.map(megabytesPerSecond))} | ${spread(samples.map(cpuPerRequest))} | ${percent(samples)} | ${spread(samples.map((s) => (s.peakRssBytes === undefined ? undefined : s.peakRssBytes / 1048576)))} | ${syscallCell(samples)} | ${target === 'direct' ? '1' : spread(ratios(samples, all, 'direct', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', requestsPerSecond))} | ${target === 'haproxy' ? '1' : spread(ratios(samples, all, 'haproxy', cpuPerRequest))} | ${samples.map(errorCount).reduce((a, b) => a + b, 0)} |`,
     ];
   });
   return [`### ${workload.title}`, '', header, separator, ...rows].join('\n');
@@ -112,7 +129,9 @@ ${summaryTable(workloads, targets, all)}
 
 Values are the median over rounds with (min..max). Ratios are computed within each round and
 then summarised the same way. CPU µs/req is utime+stime of the target's process tree over the run
-divided by the requests completed; peak RSS is VmHWM, reset before each run. MB/s is response
+divided by the requests completed; peak RSS is VmHWM, reset before each run; syscalls/req are
+the read- and write-family calls of /proc/<pid>/io (syscr, syscw) per request (HAProxy uses
+recv/send, which are not counted there); % sys is the kernel's share (stime) of the CPU time. MB/s is response
 bytes received by the load generator (10^6 bytes per second).
 
 ${tables.join('\n\n')}

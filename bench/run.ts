@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { sniffRequest } from '../src/hs2/sniff.ts';
 import { Child } from './children.ts';
-import { cpuMicros, peakRssBytes, processTree, resetPeakRss } from './process-stats.ts';
+import { cpuMicros, peakRssBytes, processTree, resetPeakRss, syscalls } from './process-stats.ts';
 import { renderResults, type Sample } from './report.ts';
 import { defaultTargets, startTarget, targetNames, type Coordinators, type Target, type TargetName } from './targets.ts';
 import { operationStatusCall } from './thrift-messages.ts';
@@ -163,16 +163,23 @@ async function measure(workload: Workload, target: Target, round: number, files:
   const pids = target.pid === undefined ? [] : processTree(target.pid);
   resetPeakRss(pids);
   const cpuBefore = cpuMicros(pids);
+  const syscallsBefore = syscalls(pids);
   const load = await runLoad(workload, target, durationSec, files);
-  const cpuUs = target.pid === undefined ? undefined : cpuMicros(pids) - cpuBefore;
+  const cpuAfter = cpuMicros(pids);
+  const cpuUs = target.pid === undefined ? undefined : cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  const systemShare = cpuUs === undefined || cpuUs === 0 ? undefined : (cpuAfter.system - cpuBefore.system) / cpuUs;
+  const syscallsAfter = syscalls(pids);
+  const perRequest = (n: number) => (target.pid === undefined || load.requests === 0 ? undefined : n / load.requests);
+  const readsPerRequest = perRequest(syscallsAfter.reads - syscallsBefore.reads);
+  const writesPerRequest = perRequest(syscallsAfter.writes - syscallsBefore.writes);
   const peak = target.pid === undefined ? undefined : peakRssBytes(pids);
   const rps = load.requests / (load.durationUs / 1e6);
   const errors = Object.values(load.errors).reduce((a, b) => a + b, 0);
   log(
     `round ${round} ${workload.id.padEnd(7)} ${target.name.padEnd(9)} ${rps.toFixed(0).padStart(7)} req/s  p50 ${(load.latencyUs.p50 / 1000).toFixed(2)} ms  p99 ${(load.latencyUs.p99 / 1000).toFixed(2)} ms` +
-      `${cpuUs === undefined ? '' : `  ${(cpuUs / Math.max(1, load.requests)).toFixed(1)} µs CPU/req`}${peak === undefined ? '' : `  ${(peak / 1048576).toFixed(0)} MiB`}${errors > 0 ? `  ${errors} errors` : ''}`,
+      `${cpuUs === undefined ? '' : `  ${(cpuUs / Math.max(1, load.requests)).toFixed(1)} µs CPU/req (${((systemShare ?? 0) * 100).toFixed(0)}% sys)`}${peak === undefined ? '' : `  ${(peak / 1048576).toFixed(0)} MiB`}${readsPerRequest === undefined || writesPerRequest === undefined ? '' : `  ${readsPerRequest.toFixed(1)} reads + ${writesPerRequest.toFixed(1)} writes/req`}${errors > 0 ? `  ${errors} errors` : ''}`,
   );
-  return { workload, target: target.name as TargetName, round, load, cpuUs, peakRssBytes: peak };
+  return { workload, target: target.name as TargetName, round, load, cpuUs, systemShare, peakRssBytes: peak, readsPerRequest, writesPerRequest };
 }
 
 await main();

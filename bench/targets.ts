@@ -99,7 +99,7 @@ function haproxyConfig(httpsPort: number, httpPort: number, coordinators: Coordi
   const servers = coordinators.plain.map((port, i) => `  server c${i + 1} 127.0.0.1:${port} cookie c${i + 1} check inter 2s maxconn 16`);
   return `global
   nbthread 1
-  maxconn 20000
+  maxconn 4096
 
 defaults
   mode http
