@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { pipeline } from 'node:stream';
 
 const [httpsPort, httpPort, certFile, keyFile, upstreamPort] = process.argv.slice(2);
 if (upstreamPort === undefined) throw new Error('usage: naive-proxy.ts HTTPS_PORT HTTP_PORT CERT_FILE KEY_FILE UPSTREAM_PORT');
@@ -19,13 +20,15 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const headers = withoutConnectionHeaders(req.headers);
   const upstream = request({ host: '127.0.0.1', port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, (reply) => {
     res.writeHead(reply.statusCode ?? 502, withoutConnectionHeaders(reply.headers));
-    reply.pipe(res);
+    // pipeline, not pipe: a client that leaves mid-reply must also free the pooled upstream socket,
+    // or the Agent runs out of sockets after 16 aborted replies.
+    pipeline(reply, res, () => {});
   });
   upstream.on('error', () => {
     if (!res.headersSent) res.writeHead(502);
     res.end();
   });
-  req.pipe(upstream);
+  pipeline(req, upstream, () => {});
 }
 
 function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
@@ -39,3 +42,5 @@ const serverOptions = { keepAliveTimeout: 120_000, requestTimeout: 0, noDelay: t
 createHttpsServer({ ...serverOptions, cert: readFileSync(certFile!), key: readFileSync(keyFile!) }, handle).listen(Number(httpsPort), '127.0.0.1');
 createServer(serverOptions, handle).listen(Number(httpPort), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
+// A reference that crashes would stop the whole benchmark; say what happened and keep serving.
+process.on('uncaughtException', (error) => process.stderr.write(`naive-proxy: ${error.stack ?? String(error)}\n`));

@@ -173,12 +173,18 @@ async function measure(workload: Workload, target: Target, round: number, files:
   const readsPerRequest = perRequest(syscallsAfter.reads - syscallsBefore.reads);
   const writesPerRequest = perRequest(syscallsAfter.writes - syscallsBefore.writes);
   const peak = target.pid === undefined ? undefined : peakRssBytes(pids);
+  const failure = target.failure();
+  if (failure !== undefined) throw new Error(failure);
   const rps = load.requests / (load.durationUs / 1e6);
   const errors = Object.values(load.errors).reduce((a, b) => a + b, 0);
   log(
     `round ${round} ${workload.id.padEnd(7)} ${target.name.padEnd(9)} ${rps.toFixed(0).padStart(7)} req/s  p50 ${(load.latencyUs.p50 / 1000).toFixed(2)} ms  p99 ${(load.latencyUs.p99 / 1000).toFixed(2)} ms` +
-      `${cpuUs === undefined ? '' : `  ${(cpuUs / Math.max(1, load.requests)).toFixed(1)} µs CPU/req (${((systemShare ?? 0) * 100).toFixed(0)}% sys)`}${peak === undefined ? '' : `  ${(peak / 1048576).toFixed(0)} MiB`}${readsPerRequest === undefined || writesPerRequest === undefined ? '' : `  ${readsPerRequest.toFixed(1)} reads + ${writesPerRequest.toFixed(1)} writes/req`}${errors > 0 ? `  ${errors} errors` : ''}`,
+      `${cpuUs === undefined || load.requests === 0 ? '' : `  ${(cpuUs / load.requests).toFixed(1)} µs CPU/req (${((systemShare ?? 0) * 100).toFixed(0)}% sys)`}${peak === undefined ? '' : `  ${(peak / 1048576).toFixed(0)} MiB`}${readsPerRequest === undefined || writesPerRequest === undefined ? '' : `  ${readsPerRequest.toFixed(1)} reads + ${writesPerRequest.toFixed(1)} writes/req`}${errors > 0 ? `  ${errors} errors` : ''}`,
   );
+  if (load.requests === 0 || errors > 0) {
+    const stderr = target.diagnostics();
+    if (stderr !== '') log(`  ${target.name} stderr: ${stderr.slice(-1500)}`);
+  }
   return { workload, target: target.name as TargetName, round, load, cpuUs, systemShare, peakRssBytes: peak, readsPerRequest, writesPerRequest };
 }
 

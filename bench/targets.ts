@@ -22,6 +22,10 @@ export interface Target {
   readonly cookie: string;
   /** Root of the process tree whose CPU and memory are measured; undefined for `direct`. */
   readonly pid: number | undefined;
+  /** Why the target's process is gone (its stderr), or undefined while it runs. */
+  failure(): string | undefined;
+  /** The end of the target's stderr. */
+  diagnostics(): string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ export interface TargetOptions {
 
 export async function startTarget(name: TargetName, coordinators: Coordinators, certificates: Certificates, directory: string, options: TargetOptions = {}): Promise<Target> {
   if (name === 'direct') {
-    return { name, httpsPort: coordinators.tls, httpPort: coordinators.plain[0]!, cookie: `${authCookie}; impala.session.id=c1`, pid: undefined, stop: async () => {} };
+    return { name, httpsPort: coordinators.tls, httpPort: coordinators.plain[0]!, cookie: `${authCookie}; impala.session.id=c1`, pid: undefined, failure: () => undefined, diagnostics: () => '', stop: async () => {} };
   }
   const httpsPort = await freePort();
   const httpPort = await freePort();
@@ -72,7 +76,8 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
   }
   await waitForPort(httpsPort, child);
   await waitForPort(httpPort, child);
-  return { name, httpsPort, httpPort, cookie, pid: child.pid, stop: () => child.stop() };
+  const failure = () => (child.hasExited ? `${name} exited: ${child.stderrTail}` : undefined);
+  return { name, httpsPort, httpPort, cookie, pid: child.pid, failure, diagnostics: () => child.stderrTail, stop: () => child.stop() };
 }
 
 /**
