@@ -3,6 +3,7 @@
 //
 //   npm run bench -- [--quick] [--workloads a,c] [--targets proxy,haproxy] [--rounds N]
 //                    [--duration SEC] [--out FILE] [--cpu-prof]
+//                    [--tuned-node-options "--max-semi-space-size=64"]   (for the proxy-tuned target)
 //
 // Every process (fake coordinators, each target, each load generator) is separate, so CPU and
 // memory are per target. Targets are interleaved A B C / C B A … over several short rounds, and
@@ -33,6 +34,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string' },
     out: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'tuned-node-options': { type: 'string' },
   },
   strict: true,
 });
@@ -122,7 +124,10 @@ async function main(): Promise<void> {
     children.push(fake.child);
     const targets: Target[] = [];
     for (const name of selectedTargets) {
-      const target = await startTarget(name, fake.ports, certificates, directory, { cpuProfileDirectory: options['cpu-prof'] ? 'bench/out' : undefined });
+      const target = await startTarget(name, fake.ports, certificates, directory, {
+        cpuProfileDirectory: options['cpu-prof'] ? 'bench/out' : undefined,
+        tunedNodeOptions: options['tuned-node-options']?.split(' ').filter(Boolean) ?? [],
+      });
       children.push(target);
       targets.push(target);
     }

@@ -4,13 +4,14 @@
 //   naive       node:http + keep-alive Agent + pipe (what Node itself costs)
 //   proxy       impala-ha-proxy from src/cli.ts, log.level warn (see `proxyConfig`)
 //   proxy-log   the same with log.level info: one access line per request, written to /dev/null
+//   proxy-tuned the same as proxy, with extra Node/V8 flags (--tuned-node-options), to try a setting
 //   haproxy     Debian's HAProxy configured as the equivalent peer
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeToken } from '../src/affinity/token.ts';
 import { Child, freePort, waitForPort } from './children.ts';
 
-export const targetNames = ['direct', 'naive', 'proxy', 'proxy-log', 'haproxy'] as const;
+export const targetNames = ['direct', 'naive', 'proxy', 'proxy-log', 'proxy-tuned', 'haproxy'] as const;
 export type TargetName = (typeof targetNames)[number];
 export const defaultTargets: readonly TargetName[] = ['direct', 'naive', 'proxy', 'haproxy'];
 
@@ -48,6 +49,8 @@ const cookieSecret = 'bench-secret-0123456789abcdef0123456789';
 export interface TargetOptions {
   /** Run impala-ha-proxy under `node --cpu-prof`, writing the profile here when it stops. */
   readonly cpuProfileDirectory?: string | undefined;
+  /** Node flags for `proxy-tuned`, e.g. ["--max-semi-space-size=64"]. */
+  readonly tunedNodeOptions?: readonly string[];
 }
 
 export async function startTarget(name: TargetName, coordinators: Coordinators, certificates: Certificates, directory: string, options: TargetOptions = {}): Promise<Target> {
@@ -71,7 +74,8 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
     const configFile = join(directory, `${name}.yaml`);
     writeFileSync(configFile, JSON.stringify(proxyConfig(httpsPort, httpPort, coordinators, certificates, name === 'proxy-log'), null, 2));
     const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`];
-    child = new Child(name, process.execPath, [...profiling, 'src/cli.ts', '--config', configFile]);
+    const tuning = name === 'proxy-tuned' ? (options.tunedNodeOptions ?? []) : [];
+    child = new Child(name, process.execPath, [...profiling, ...tuning, 'src/cli.ts', '--config', configFile]);
     cookie = `${authCookie}; impala.session.id=${makeToken(cookieSecret, 'c1')}`;
   }
   await waitForPort(httpsPort, child);
