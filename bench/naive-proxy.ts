@@ -19,6 +19,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const headers = withoutConnectionHeaders(req.headers);
   const upstream = request({ host: '127.0.0.1', port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, (reply) => {
+    if (res.destroyed) {
+      reply.destroy();
+      return;
+    }
     res.writeHead(reply.statusCode ?? 502, withoutConnectionHeaders(reply.headers));
     // pipeline, not pipe: a client that leaves mid-reply must also free the pooled upstream socket,
     // or the Agent runs out of sockets after 16 aborted replies.
@@ -29,6 +33,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end();
   });
   pipeline(req, upstream, () => {});
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
 }
 
 function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {

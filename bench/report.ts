@@ -135,5 +135,22 @@ recv/send, which are not counted there); % sys is the kernel's share (stime) of 
 bytes received by the load generator (10^6 bytes per second).
 
 ${tables.join('\n\n')}
+
+## Notes
+
+- Targets: \`direct\` is the load generator straight at a fake coordinator (one Node process,
+  so it is a ceiling for this machine, not for a real impalad); \`naive\` is node:http with a
+  keep-alive Agent and pipes (bench/naive-proxy.ts); \`proxy\` is impala-ha-proxy with
+  log.level warn; \`proxy-log\` is the product default, an access line per request (written to
+  /dev/null); \`haproxy\` is HAProxy with the equivalent configuration (bench/targets.ts).
+- Workload (b) uses bench/connect-load.ts, not wrk: wrk with \`Connection: close\` does open a
+  connection per request, but its OpenSSL client resumed about half of its TLS sessions in a
+  check against the fake coordinator's counters, and impyla does a full handshake every time.
+  Its rate is bounded by the Node client's own handshake cost; compare CPU µs/req.
+- Workload (d) opens 1,000 TLS connections at the start of every run; that handshake cost is in
+  its CPU µs/req. Its request rate is set by the think time, so compare latency, CPU and memory.
+- wrk, the fake coordinators and the target share the machine's cores, and the machine was shared
+  with other work (see the load average above): absolute req/s move a lot between rounds; the
+  within-round ratios and CPU µs/req are the steadier figures.
 `;
 }

@@ -13,7 +13,7 @@ import { Child, freePort, waitForPort } from './children.ts';
 
 export const targetNames = ['direct', 'naive', 'proxy', 'proxy-log', 'proxy-tuned', 'haproxy'] as const;
 export type TargetName = (typeof targetNames)[number];
-export const defaultTargets: readonly TargetName[] = ['direct', 'naive', 'proxy', 'haproxy'];
+export const defaultTargets: readonly TargetName[] = ['direct', 'naive', 'proxy', 'proxy-log', 'haproxy'];
 
 export interface Target {
   readonly name: TargetName;
