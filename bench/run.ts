@@ -41,7 +41,8 @@ const { values: options } = parseArgs({
 
 const rounds = Number(options.rounds ?? (options.quick ? 1 : 3));
 const durationSec = Number(options.duration ?? (options.quick ? 1 : 5));
-const warmupSec = 1;
+// --quick is a smoke test (does every part work?), not a measurement: no warm-up.
+const warmupSec = options.quick ? 0 : 1;
 const selectedWorkloads = select(workloads, options.workloads, (w, id) => w.id === id || w.id.startsWith(`${id}-`));
 const selectedTargets = options.targets === undefined ? defaultTargets : select(targetNames, options.targets, (t, id) => t === id);
 const outFile = options.out ?? (options.quick || options.workloads || options.targets ? 'bench/out/results.md' : 'bench/results.md');
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       machine: `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${memoryGiB} GiB RAM, Linux ${release()}; load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after (other work shared the machine)`,
       versions: `Node ${process.version}; ${firstLine('haproxy', ['-v'])}; ${firstLine('wrk', ['-v'])}; ${firstLine('openssl', ['version'])}`,
-      settings: `${rounds} round(s) × ${durationSec} s per workload and target, ${warmupSec} s warm-up per pair in round 1; wrk -t1 (one thread); impala-ha-proxy with log.level warn and log.access at its default (true), so access lines are built but not written (the \`proxy-log\` target writes them, at info, to /dev/null); upstream plain HTTP to 2 fake coordinators, TLS 1.3 (ECDSA P-256) at the front; HAProxy nbthread 1, no logging, maxconn 16 per coordinator like upstream.connectionsPerCoordinator`,
+      settings: `${rounds} round(s) × ${durationSec} s per workload and target, ${warmupSec > 0 ? `${warmupSec} s warm-up per pair in round 1` : 'no warm-up (--quick)'}; wrk -t1 (one thread); impala-ha-proxy with log.level warn and log.access at its default (true), so access lines are built but not written (the \`proxy-log\` target writes them, at info, to /dev/null); upstream plain HTTP to 2 fake coordinators, TLS 1.3 (ECDSA P-256) at the front; HAProxy nbthread 1, no logging, maxconn 16 per coordinator like upstream.connectionsPerCoordinator`,
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     };
     const markdown = renderResults(info, selectedWorkloads, selectedTargets, samples);
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
 
 async function measure(workload: Workload, target: Target, round: number, files: { bodyFile: string; luaFile: string }): Promise<Sample> {
   // JIT, TLS session caches and upstream pools warm up once per pair; later rounds are warm.
-  if (round === 1) await runLoad(workload, target, warmupSec, files);
+  if (round === 1 && warmupSec > 0) await runLoad(workload, target, warmupSec, files);
   const pids = target.pid === undefined ? [] : processTree(target.pid);
   resetPeakRss(pids);
   const cpuBefore = cpuMicros(pids);
