@@ -87,23 +87,20 @@ export function workloadTable(workload: Workload, targets: readonly TargetName[]
   return [`### ${workload.title}`, '', header, separator, ...rows].join('\n');
 }
 
-/** One line per workload: the numbers a README reader wants (medians). */
+/** One line per workload, one cell per target: median req/s · CPU µs/req · p99 ms. */
 export function summaryTable(workloads: readonly Workload[], targets: readonly TargetName[], all: readonly Sample[]): string {
-  const shown = targets.filter((t) => t !== 'direct');
-  const lines = [
-    `| workload | ${targets.map((t) => `${t} req/s`).join(' | ')} | ${shown.map((t) => `${t} CPU µs/req`).join(' | ')} | ${shown.map((t) => `${t} p99 ms`).join(' | ')} |`,
-    `|---|${targets.map(() => '--:').join('|')}|${shown.map(() => '--:').join('|')}|${shown.map(() => '--:').join('|')}|`,
-  ];
+  const lines = [`| workload | ${targets.join(' | ')} |`, `|---|${targets.map(() => '--:').join('|')}|`];
   for (const workload of workloads) {
-    const of = (target: TargetName) => all.filter((s) => s.workload === workload && s.target === target);
-    const cell = (target: TargetName, metric: (s: Sample) => number | undefined) => {
-      const values = of(target).map(metric).filter((v): v is number => v !== undefined);
-      return values.length === 0 ? '—' : format(median(values));
-    };
-    if (targets.every((t) => of(t).length === 0)) continue;
-    lines.push(
-      `| ${workload.id} | ${targets.map((t) => cell(t, requestsPerSecond)).join(' | ')} | ${shown.map((t) => cell(t, cpuPerRequest)).join(' | ')} | ${shown.map((t) => cell(t, (s) => s.load.latencyUs.p99 / 1000)).join(' | ')} |`,
-    );
+    const cells = targets.map((target) => {
+      const samples = all.filter((s) => s.workload === workload && s.target === target);
+      if (samples.length === 0) return '—';
+      const cpu = samples.map(cpuPerRequest).filter((v): v is number => v !== undefined);
+      const rps = format(median(samples.map(requestsPerSecond)));
+      const p99 = format(median(samples.map((s) => s.load.latencyUs.p99 / 1000)));
+      return `${rps} · ${cpu.length === 0 ? '—' : `${format(median(cpu))} µs`} · ${p99} ms`;
+    });
+    if (cells.every((cell) => cell === '—')) continue;
+    lines.push(`| ${workload.id} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -121,7 +118,9 @@ bench/run.ts for what each workload and target is.
 
 **Settings:** ${info.settings}
 
-## Summary (medians)
+## Summary
+
+Medians per cell: req/s · the target's CPU µs per request · p99 latency.
 
 ${summaryTable(workloads, targets, all)}
 
