@@ -14,6 +14,9 @@ import { coordinatorTls, harnessConfig } from '../helpers/proxy-harness.ts';
 
 const INVALID_SESSION = /^Invalid session id: /;
 
+/** Not about health: probes slow enough that a loaded CI machine never marks a coordinator down. */
+const steadyHealth = { intervalMs: 2_000, timeoutMs: 1_000, rise: 2, fall: 3 };
+
 let cluster: SimulatedCluster | undefined;
 let proxy: ProxyInstance | undefined;
 const clients: Hs2Client[] = [];
@@ -26,7 +29,7 @@ afterEach(async () => {
 
 async function startProxyWith(states: Record<string, OperatorState>, port = 0): Promise<{ proxy: ProxyInstance; log: LogSink; url: string }> {
   const log = new LogSink();
-  const config = harnessConfig(cluster!, { listen: { https: { host: '127.0.0.1', port } } });
+  const config = harnessConfig(cluster!, { listen: { https: { host: '127.0.0.1', port } }, health: steadyHealth });
   config.coordinators = config.coordinators.map((c) => ({ ...c, state: states[c.name] ?? 'enabled' }));
   proxy = await startProxy(validateConfig(config), log.logger);
   return { proxy, log, url: proxy.url('https') };

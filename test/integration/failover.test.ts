@@ -23,8 +23,14 @@ afterEach(async () => {
   harness = undefined;
 });
 
+/**
+ * Fast probes, but a timeout no loaded CI machine misses: a spurious "down" would re-pin a client
+ * in the middle of a test. Stops are noticed by refused connects anyway.
+ */
+const fastHealth = { intervalMs: 500, timeoutMs: 450, rise: 2, fall: 2 };
+
 async function start(options: HarnessOptions = {}): Promise<Harness> {
-  harness = await startHarness(options);
+  harness = await startHarness({ ...options, config: { health: fastHealth, ...options.config } });
   return harness;
 }
 

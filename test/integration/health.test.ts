@@ -10,6 +10,9 @@ import type { LogLine } from '../helpers/log-sink.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
+/** Fast probes, with a timeout a loaded CI machine does not miss (a spurious failed probe would flap). */
+const fastHealth = { intervalMs: 300, timeoutMs: 280, rise: 2, fall: 2 };
+
 let harness: Harness | undefined;
 const clients: Hs2Client[] = [];
 afterEach(async () => {
@@ -32,7 +35,7 @@ const healthEvents = (h: Harness, name: string): LogLine[] => h.log.lines.filter
 
 describe('health events', () => {
   it('stop (noticed by a refused RPC and by probes) and restart: exactly one down and one up line', async () => {
-    const h = (harness = await startHarness());
+    const h = (harness = await startHarness({ config: { health: fastHealth } }));
     const client = connect(h);
     await client.openSession();
     const name = await whereIs(client);
@@ -45,7 +48,7 @@ describe('health events', () => {
     // Let the probes fail past `fall` too: they must not log the same change again.
     await waitFor(() => (h.proxy.health.lastProbe(coordinator)?.atMs ?? 0) > Date.now() - 100 && !h.proxy.health.lastProbe(coordinator)!.isUp, { what: 'a failed probe' });
     const probedAt = h.proxy.health.lastProbe(coordinator)!.atMs;
-    await waitFor(() => h.proxy.health.lastProbe(coordinator)!.atMs > probedAt + 300, { what: 'two more probes' });
+    await waitFor(() => h.proxy.health.lastProbe(coordinator)!.atMs > probedAt + 500, { what: 'two more probes' });
 
     await victim.start();
     await waitFor(() => coordinator.health === 'up', { what: `${name} up` });
@@ -57,7 +60,7 @@ describe('health events', () => {
   });
 
   it('a single failed probe changes nothing (fall 2); two in a row mark it down, one line each way', async () => {
-    const h = (harness = await startHarness({ coordinators: 2 }));
+    const h = (harness = await startHarness({ coordinators: 2, config: { health: fastHealth } }));
     const [sim] = h.cluster.coordinators;
     const coordinator = h.proxy.coordinators.byName(sim!.name)!;
     await waitFor(() => h.proxy.health.lastProbe(coordinator)?.isUp, { what: 'a good probe' });
@@ -78,7 +81,7 @@ describe('health events', () => {
   });
 
   it('watchQuiescing: a quiescing coordinator is drained (one event), its pinned client re-pinned at OpenSession', async () => {
-    const h = (harness = await startHarness({ config: { health: { intervalMs: 200, timeoutMs: 150, rise: 2, fall: 2, watchQuiescing: true } } }));
+    const h = (harness = await startHarness({ config: { health: { ...fastHealth, watchQuiescing: true } } }));
     const client = connect(h);
     await client.openSession();
     const name = await whereIs(client);

@@ -10,6 +10,9 @@ import { Hs2Client } from '../helpers/hs2-client.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 import { coordinatorTls, harnessConfig } from '../helpers/proxy-harness.ts';
 
+/** Not about health: probes slow enough that a loaded CI machine never marks a coordinator down. */
+const steadyHealth = { intervalMs: 2_000, timeoutMs: 1_000, rise: 2, fall: 3 };
+
 let cluster: SimulatedCluster | undefined;
 const proxies: ProxyInstance[] = [];
 const clients: Hs2Client[] = [];
@@ -22,7 +25,7 @@ afterEach(async () => {
 
 async function startReplica(port = 0): Promise<{ proxy: ProxyInstance; log: LogSink; url: string }> {
   const log = new LogSink();
-  const proxy = await startProxy(validateConfig(harnessConfig(cluster!, { listen: { https: { host: '127.0.0.1', port } } })), log.logger);
+  const proxy = await startProxy(validateConfig(harnessConfig(cluster!, { listen: { https: { host: '127.0.0.1', port } }, health: steadyHealth })), log.logger);
   proxies.push(proxy);
   return { proxy, log, url: proxy.url('https') };
 }
