@@ -39,8 +39,8 @@ const { values: options } = parseArgs({
   strict: true,
 });
 
-const rounds = Number(options.rounds ?? (options.quick ? 1 : 3));
-const durationSec = Number(options.duration ?? (options.quick ? 1 : 5));
+const rounds = Number(options.rounds ?? (options.quick ? 1 : 5));
+const durationSec = Number(options.duration ?? (options.quick ? 1 : 3));
 // --quick is a smoke test (does every part work?), not a measurement: no warm-up.
 const warmupSec = options.quick ? 0 : 1;
 const selectedWorkloads = select(workloads, options.workloads, (w, id) => w.id === id || w.id.startsWith(`${id}-`));
