@@ -164,8 +164,11 @@ export class Hs2Exchange implements FailoverTarget {
         // Every available coordinator has failed this request (the last one may still count as
         // up: a reset alone does not mark it down). Say so as DESIGN §4 does for "no coordinator
         // available" (503 + Retry-After, pin unchanged), not as a 502 the client cannot tell from
-        // a broken proxy; impyla and impala-shell honour Retry-After.
-        this.error = new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
+        // a broken proxy; impyla and impala-shell honour Retry-After. A certificate or protocol
+        // failure is a misconfiguration, not an absence: it stays a 502 that names the cause.
+        if (error.code !== 'UPSTREAM_TLS' && error.code !== 'UPSTREAM_PROTOCOL') {
+          this.error = new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
+        }
       }
     }
     this.proxy.respondError(this, this.error, toHttpStatus(this.error));

@@ -36,8 +36,9 @@ export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<Conf
     coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2Port: c.hs2Port, webuiPort: c.webuiPort })),
     upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') } },
     cookie: { secrets: ['test-secret-1'] },
-    // Fast health checks keep failover tests short; the defaults are tested on their own.
-    health: { intervalMs: 200, timeoutMs: 150, rise: 2, fall: 2 },
+    // Fast health checks keep failover tests short (the defaults are tested on their own), with a
+    // probe timeout a loaded 2-core machine still meets: 150 ms flapped coordinators under load.
+    health: { intervalMs: 300, timeoutMs: 250, rise: 2, fall: 2 },
     admin: null,
     ...overrides,
   };
