@@ -123,7 +123,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
         policy: createPolicy(next.balancer.policy),
         logger,
         onUpstreamFailure: (coordinator, error) => health!.reportFailure(coordinator, error),
-        onExchangeEnd: (exchange, dispatchedAt) => metrics.observeExchange(exchange, dispatchedAt),
+        onExchangeEnd: (exchange) => metrics.observeExchange(exchange),
       });
       const webui = new WebUiProxy({ config: next, coordinators, logger });
       return { number, loadedAtMs: Date.now(), config: next, coordinators, health, hs2, webui };

@@ -36,6 +36,9 @@ export class Hs2Exchange implements FailoverTarget {
   hasResponseStarted = false;
   isDone = false;
   bytesOut = 0;
+  /** Time spent waiting on coordinators (all attempts); the rest of the duration is the proxy's. */
+  upstreamMs = 0;
+  #sentAt = 0;
   status = 0;
   replays = 0;
   error: ProxyError | undefined;
@@ -62,6 +65,7 @@ export class Hs2Exchange implements FailoverTarget {
     this.coordinator = coordinator;
     this.controller = undefined;
     this.tried.add(coordinator);
+    this.#sentAt = performance.now();
     coordinator.inFlight.add(this);
     if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens += 1;
     const body = this.body.isComplete ? this.body.prefix : streamRemainingBody(this.body.prefix, this.req);
@@ -199,6 +203,7 @@ export class Hs2Exchange implements FailoverTarget {
 
   #release(coordinator: Coordinator): void {
     if (!coordinator.inFlight.delete(this)) return;
+    this.upstreamMs += performance.now() - this.#sentAt;
     if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens -= 1;
   }
 

@@ -24,11 +24,8 @@ export interface Hs2ProxyOptions {
   readonly logger: Logger;
   /** Passive health: called with every upstream failure. */
   readonly onUpstreamFailure?: (coordinator: Coordinator, error: ProxyError) => void;
-  /**
-   * Called once per request when it is over (metrics); the exchange is read-only by then.
-   * `dispatchedAt`: performance.now() when the request was first handed to a coordinator's pool.
-   */
-  readonly onExchangeEnd?: (exchange: Hs2Exchange, dispatchedAt: number | undefined) => void;
+  /** Called once per request when it is over (metrics); the exchange is read-only by then. */
+  readonly onExchangeEnd?: (exchange: Hs2Exchange) => void;
 }
 
 export class Hs2Proxy {
@@ -43,7 +40,6 @@ export class Hs2Proxy {
   readonly #onUpstreamFailure: Hs2ProxyOptions['onUpstreamFailure'];
   readonly #onExchangeEnd: Hs2ProxyOptions['onExchangeEnd'];
   /** Only kept for observers: the proxy-added part of a request's latency ends here. */
-  readonly #dispatchedAt: WeakMap<Hs2Exchange, number> | undefined;
 
   constructor(options: Hs2ProxyOptions) {
     this.config = options.config;
@@ -58,7 +54,6 @@ export class Hs2Proxy {
     this.#retryAfterSec = String(Math.max(1, Math.ceil((health.intervalMs * health.rise) / 1000)));
     this.#onUpstreamFailure = options.onUpstreamFailure;
     this.#onExchangeEnd = options.onExchangeEnd;
-    this.#dispatchedAt = options.onExchangeEnd === undefined ? undefined : new WeakMap();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -92,7 +87,6 @@ export class Hs2Proxy {
       this.logAccess(exchange);
       return;
     }
-    this.#dispatchedAt?.set(exchange, performance.now());
     exchange.send(decision.coordinator);
   }
 
@@ -164,7 +158,7 @@ export class Hs2Proxy {
 
   /** The end of every request: access line and observers. */
   logAccess(exchange: Hs2Exchange): void {
-    this.#onExchangeEnd?.(exchange, this.#dispatchedAt?.get(exchange));
+    this.#onExchangeEnd?.(exchange);
     const logger = this.#accessLogger;
     if (logger === undefined) return;
     const error = exchange.error;

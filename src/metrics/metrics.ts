@@ -172,8 +172,8 @@ export class ProxyMetrics {
     return series;
   }
 
-  /** Hs2Proxy's onExchangeEnd. `dispatchedAt`: performance.now() of the first dispatch, if any. */
-  observeExchange(exchange: Hs2Exchange, dispatchedAt: number | undefined): void {
+  /** Hs2Proxy's onExchangeEnd. */
+  observeExchange(exchange: Hs2Exchange): void {
     const now = performance.now();
     this.#verdicts[exchange.verdict].inc();
     if (exchange.verdict === 'repinned' && exchange.reason !== undefined) this.#repins.labels(repinReason(exchange.reason)).inc();
@@ -190,7 +190,7 @@ export class ProxyMetrics {
     series.countRequest(method === undefined ? 'unknown' : knownMethods.has(method) ? method : 'other', exchange.status);
     const totalSec = (now - exchange.startedAt) / 1000;
     series.duration.observe(totalSec);
-    if (dispatchedAt !== undefined) series.proxyAdded.observe((dispatchedAt - exchange.startedAt) / 1000);
+    series.proxyAdded.observe(Math.max(0, now - exchange.startedAt - exchange.upstreamMs) / 1000);
     series.bytesIn.inc(exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.req.headers['content-length'] ?? 0) || 0);
     series.bytesOut.inc(exchange.bytesOut);
     const isError = exchange.status >= 500 || (error !== undefined && error.source !== 'client');
