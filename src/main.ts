@@ -102,8 +102,11 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
 
   const readiness = (): Readiness => ({ available: current.coordinators.available().length, total: current.coordinators.all.length });
 
+  // Every coordinator name any generation had: pins to removed ones are recognised as such.
+  const knownNames = new Set<string>();
   function buildGeneration(next: Config, number: number): Generation {
-    const coordinators = new CoordinatorSet(next, secretsFor(next), logger);
+    const coordinators = new CoordinatorSet(next, secretsFor(next), logger, knownNames);
+    for (const coordinator of next.coordinators) knownNames.add(coordinator.name);
     let health: HealthChecker | undefined;
     try {
       health = new HealthChecker(coordinators.all, {

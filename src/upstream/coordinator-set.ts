@@ -12,8 +12,12 @@ export class CoordinatorSet {
   readonly tokens: TokenTable;
   readonly #byName: Map<string, Coordinator>;
 
-  constructor(config: Config, secrets: readonly string[], logger: Logger) {
-    this.tokens = new TokenTable(secrets, config.coordinators.map((c) => c.name));
+  /**
+   * `formerNames`: coordinators of earlier generations (reloads). Their tokens still resolve, so a
+   * client pinned to a removed coordinator is re-pinned as `removed`, not treated as a forgery.
+   */
+  constructor(config: Config, secrets: readonly string[], logger: Logger, formerNames: Iterable<string> = []) {
+    this.tokens = new TokenTable(secrets, [...new Set([...config.coordinators.map((c) => c.name), ...formerNames])]);
     const tls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' ? upstreamTlsOptions(config.upstream.tls) : undefined;
     const webuiTls = (config.upstream.webuiMode ?? config.upstream.mode) === 'tls';
     const cookie = { name: config.cookie.name, maxAgeSec: config.cookie.maxAgeSec };

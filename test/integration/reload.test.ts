@@ -114,11 +114,11 @@ describe('reload under load', () => {
     expect(failures).toEqual([]);
     // least-sessions spread the 20 sessions, so some lived on the removed coordinator.
     expect(expectedRepins.length).toBeGreaterThan(0);
-    // The new generation's token table no longer knows the removed coordinator, so its cookie is
-    // reported as unknown ('invalid') rather than 'repinned: removed'; either way a fresh pin.
+    // Tokens of removed coordinators still resolve, so their clients are re-pinned as `removed`,
+    // never mistaken for forged cookies.
     const moved = harness.log.access().filter((l) => l.affinity === 'repinned' || l.affinity === 'invalid');
-    expect(moved.length).toBeGreaterThanOrEqual(expectedRepins.length);
-    expect(moved.every((l) => l.affinity === 'invalid' || l.reason === 'removed')).toBe(true);
+    expect(moved.filter((l) => l.reason === 'removed').length).toBeGreaterThanOrEqual(expectedRepins.length);
+    expect(moved.filter((l) => l.affinity === 'invalid')).toEqual([]);
     // Sessions on kept coordinators were carried over: the counts match the simulators'.
     const counts = Object.fromEntries(harness.proxy.coordinators.all.map((c) => [c.name, c.sessions]));
     for (const sim of harness.cluster.coordinators) {
