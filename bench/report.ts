@@ -148,6 +148,11 @@ ${tables.join('\n\n')}
   Its rate is bounded by the Node client's own handshake cost; compare CPU µs/req.
 - Workload (d) opens 1,000 TLS connections at the start of every run; that handshake cost is in
   its CPU µs/req. Its request rate is set by the think time, so compare latency, CPU and memory.
+- Peak RSS: every target lives through the whole run, and VmHWM can only be reset to the
+  current RSS, so a workload's figure includes what the process kept from earlier ones (V8 does
+  not hand its heap back quickly; HAProxy keeps its buffer pools). impala-ha-proxy's RSS went
+  from about 320 MiB after the first (a) run to about 450 MiB by the last round, levelling off;
+  the naive Node proxy followed the same curve about 100 MiB lower.
 - wrk, the fake coordinators and the target share the machine's cores, and the machine was shared
   with other work (see the load average above): absolute req/s move a lot between rounds; the
   within-round ratios and CPU µs/req are the steadier figures.
