@@ -150,9 +150,8 @@ ${tables.join('\n\n')}
   its CPU µs/req. Its request rate is set by the think time, so compare latency, CPU and memory.
 - Peak RSS: every target lives through the whole run, and VmHWM can only be reset to the
   current RSS, so a workload's figure includes what the process kept from earlier ones (V8 does
-  not hand its heap back quickly; HAProxy keeps its buffer pools). impala-ha-proxy's RSS went
-  from about 320 MiB after the first (a) run to about 450 MiB by the last round, levelling off;
-  the naive Node proxy followed the same curve about 100 MiB lower.
+  not hand its heap back quickly; HAProxy keeps its buffer pools). The run's progress lines show
+  each run's figure in order.
 - wrk, the fake coordinators and the target share the machine's cores, and the machine was shared
   with other work (see the load average above): absolute req/s move a lot between rounds; the
   within-round ratios and CPU µs/req are the steadier figures.
