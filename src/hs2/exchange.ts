@@ -36,6 +36,8 @@ export class Hs2Exchange implements FailoverTarget {
   hasResponseStarted = false;
   isDone = false;
   bytesOut = 0;
+  /** The client's Cookie header without our cookie, parsed once in Hs2Proxy.handle. */
+  forwardCookie: string | undefined;
   /** Time spent waiting on coordinators (all attempts); the rest of the duration is the proxy's. */
   upstreamMs = 0;
   #sentAt = 0;

@@ -80,6 +80,7 @@ export class Hs2Proxy {
     const cookie = takeAffinityCookie(req.headers.cookie, this.#cookieName);
     const decision = routeRequest({ cookie, sniffed, clientIp }, this);
     const exchange = new Hs2Exchange(this, req, res, body, sniffed, clientIp, decision);
+    exchange.forwardCookie = cookie.forwardHeader;
     if (decision.coordinator === undefined) {
       exchange.error = new ProxyError('NO_COORDINATOR', 'no coordinator is available');
       exchange.setCookie = false;
@@ -130,7 +131,8 @@ export class Hs2Proxy {
       }
       out.push(name, raw[i + 1]!);
     }
-    const cookie = takeAffinityCookie(req.headers.cookie, this.#cookieName, exchange.stripAuth).forwardHeader;
+    // Re-parse only to also drop impala.auth (a re-pin); otherwise reuse handle()'s result.
+    const cookie = exchange.stripAuth ? takeAffinityCookie(req.headers.cookie, this.#cookieName, true).forwardHeader : exchange.forwardCookie;
     if (cookie !== undefined) out.push('cookie', cookie);
     if (xff === 'overwrite') out.push('x-forwarded-for', exchange.clientIp);
     else if (xff === 'append') {
