@@ -6,12 +6,13 @@ import type { Policy } from '../balancer/index.ts';
 import type { Config } from '../config/schema.ts';
 import { takeAffinityCookie } from '../affinity/cookie-header.ts';
 import { ProxyError, toHttpStatus } from '../errors.ts';
-import { clientAddress, connectionListed, isHopByHop } from '../http/headers.ts';
-import type { Logger } from '../log.ts';
+import { clientAddress } from '../http/headers.ts';
+import { createAccessLogger, type Logger } from '../log.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 import { Hs2Exchange } from './exchange.ts';
 import { readRequestBody } from './request-body.ts';
+import { readRequestHead } from './request-head.ts';
 import { routeRequest } from './route.ts';
 import type { SessionMap } from './session-map.ts';
 import { sniffRequest, unknownRequest } from './sniff.ts';
@@ -36,6 +37,7 @@ export class Hs2Proxy {
   readonly logger: Logger;
   readonly #accessLogger: Logger | undefined;
   readonly #cookieName: string;
+  readonly #keepXForwardedFor: boolean;
   readonly #retryAfterSec: string;
   readonly #onUpstreamFailure: Hs2ProxyOptions['onUpstreamFailure'];
   readonly #onExchangeEnd: Hs2ProxyOptions['onExchangeEnd'];
@@ -47,8 +49,10 @@ export class Hs2Proxy {
     this.sessions = options.sessions;
     this.policy = options.policy;
     this.logger = options.logger;
-    this.#accessLogger = options.config.log.access ? options.logger.child({ log: 'access' }) : undefined;
+    // Built once: with access lines off, or below the log level, logAccess does no work at all.
+    this.#accessLogger = options.config.log.access && options.logger.isLevelEnabled('info') ? createAccessLogger(options.logger) : undefined;
     this.#cookieName = options.config.cookie.name;
+    this.#keepXForwardedFor = options.config.upstream.xForwardedFor === 'off';
     // A coordinator needs `rise` good probes to come back; clients should not retry sooner.
     const health = options.config.health;
     this.#retryAfterSec = String(Math.max(1, Math.ceil((health.intervalMs * health.rise) / 1000)));
@@ -77,9 +81,10 @@ export class Hs2Proxy {
       return;
     }
     const clientIp = clientAddress(req.socket.remoteAddress);
-    const cookie = takeAffinityCookie(req.headers.cookie, this.#cookieName);
+    const head = readRequestHead(req.rawHeaders, this.#keepXForwardedFor);
+    const cookie = takeAffinityCookie(head.cookie, this.#cookieName);
     const decision = routeRequest({ cookie, sniffed, clientIp }, this);
-    const exchange = new Hs2Exchange(this, req, res, body, sniffed, clientIp, decision);
+    const exchange = new Hs2Exchange(this, req, res, head, body, sniffed, clientIp, decision);
     exchange.forwardCookie = cookie.forwardHeader;
     if (decision.coordinator === undefined) {
       exchange.error = new ProxyError('NO_COORDINATOR', 'no coordinator is available');
@@ -106,40 +111,20 @@ export class Hs2Proxy {
 
   /** Request headers for the coordinator: hop-by-hop and our cookie removed, X-Forwarded-* set. */
   upstreamHeaders(exchange: Hs2Exchange): string[] {
-    const req = exchange.req;
-    const raw = req.rawHeaders;
-    const listed = connectionListed(req.headers.connection);
-    const xff = this.config.upstream.xForwardedFor;
-    const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      const lower = name.toLowerCase();
-      if (isHopByHop(lower) || listed?.has(lower)) continue;
-      switch (lower) {
-        case 'host':
-        case 'expect': // Node already answered 100 Continue; undici does not do Expect on HTTP/1.1
-        case 'cookie': // rewritten below
-          continue;
-        case 'content-length':
-          if (exchange.body.isComplete) continue; // undici sets it for a Buffer body
-          break;
-        case 'x-forwarded-for':
-          if (xff !== 'off') continue;
-          break;
-        case 'x-forwarded-proto':
-          continue;
-      }
-      out.push(name, raw[i + 1]!);
-    }
+    const head = exchange.head;
+    const out = head.forward.slice();
+    // undici sets Content-Length itself for a Buffer body.
+    if (!exchange.body.isComplete && head.contentLength !== undefined) out.push('content-length', head.contentLength);
     // Re-parse only to also drop impala.auth (a re-pin); otherwise reuse handle()'s result.
-    const cookie = exchange.stripAuth ? takeAffinityCookie(req.headers.cookie, this.#cookieName, true).forwardHeader : exchange.forwardCookie;
+    const cookie = exchange.stripAuth ? takeAffinityCookie(head.cookie, this.#cookieName, true).forwardHeader : exchange.forwardCookie;
     if (cookie !== undefined) out.push('cookie', cookie);
+    const xff = this.config.upstream.xForwardedFor;
     if (xff === 'overwrite') out.push('x-forwarded-for', exchange.clientIp);
     else if (xff === 'append') {
-      const previous = req.headers['x-forwarded-for'];
+      const previous = head.xForwardedFor;
       out.push('x-forwarded-for', previous ? `${previous}, ${exchange.clientIp}` : exchange.clientIp);
     }
-    out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
+    out.push('x-forwarded-proto', (exchange.req.socket as TLSSocket).encrypted ? 'https' : 'http');
     return out;
   }
 
@@ -164,18 +149,20 @@ export class Hs2Proxy {
     const logger = this.#accessLogger;
     if (logger === undefined) return;
     const error = exchange.error;
+    // One object shape for every line (pino leaves out the undefined fields).
     logger.info({
       rpc: exchange.sniffed.method ?? null,
       coordinator: exchange.coordinator?.name ?? null,
       affinity: exchange.verdict,
-      ...(exchange.reason !== undefined && { reason: exchange.reason }),
-      ...(exchange.replays > 0 && { replays: exchange.replays }),
+      reason: exchange.reason,
+      replays: exchange.replays > 0 ? exchange.replays : undefined,
       status: exchange.status || (error ? toHttpStatus(error) : 0),
-      bytesIn: exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.req.headers['content-length'] ?? -1),
+      bytesIn: exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.head.contentLength ?? -1),
       bytesOut: exchange.bytesOut,
       ms: Math.round((performance.now() - exchange.startedAt) * 100) / 100,
       client: exchange.clientIp,
-      ...(error !== undefined && { error: error.code, detail: error.message }),
+      error: error?.code,
+      detail: error?.message,
     });
   }
 }
