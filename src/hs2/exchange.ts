@@ -8,6 +8,7 @@ import { isHopByHop } from '../http/headers.ts';
 import type { Coordinator, FailoverTarget } from '../upstream/coordinator.ts';
 import type { RequestBody } from './request-body.ts';
 import { streamRemainingBody } from './request-body.ts';
+import type { Hs2RequestHead } from './request-head.ts';
 import type { RouteDecision, Verdict } from './route.ts';
 import { readOpenSessionReply } from './sniff.ts';
 import type { SniffedRequest } from './sniff.ts';
@@ -20,6 +21,7 @@ export class Hs2Exchange implements FailoverTarget {
   readonly proxy: Hs2Proxy;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  readonly head: Hs2RequestHead;
   readonly body: RequestBody;
   readonly sniffed: SniffedRequest;
   readonly clientIp: string;
@@ -49,10 +51,11 @@ export class Hs2Exchange implements FailoverTarget {
   #attempt: Attempt | undefined;
   #isLogged = false;
 
-  constructor(proxy: Hs2Proxy, req: IncomingMessage, res: ServerResponse, body: RequestBody, sniffed: SniffedRequest, clientIp: string, decision: RouteDecision) {
+  constructor(proxy: Hs2Proxy, req: IncomingMessage, res: ServerResponse, head: Hs2RequestHead, body: RequestBody, sniffed: SniffedRequest, clientIp: string, decision: RouteDecision) {
     this.proxy = proxy;
     this.req = req;
     this.res = res;
+    this.head = head;
     this.body = body;
     this.sniffed = sniffed;
     this.clientIp = clientIp;

@@ -191,7 +191,7 @@ export class ProxyMetrics {
     const totalSec = (now - exchange.startedAt) / 1000;
     series.duration.observe(totalSec);
     series.proxyAdded.observe(Math.max(0, now - exchange.startedAt - exchange.upstreamMs) / 1000);
-    series.bytesIn.inc(exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.req.headers['content-length'] ?? 0) || 0);
+    series.bytesIn.inc(exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.head.contentLength ?? 0) || 0);
     series.bytesOut.inc(exchange.bytesOut);
     const isError = exchange.status >= 500 || (error !== undefined && error.source !== 'client');
     series.recent.record(Date.now(), totalSec * 1000, isError);
