@@ -21,10 +21,21 @@ if os.getenv("BENCH_CLOSE") == "1" then
 end
 
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local connections = tonumber(os.getenv("BENCH_CONNECTIONS") or "0")
+local delays = 0
 if delay_ms > 0 then
   -- Jittered think time, so a thousand clients that connected together do not stay in lockstep.
+  -- wrk also asks before each connection's first request: those wait until every connection's TLS
+  -- handshake is done (BENCH_RAMP_MS), so the latencies are those of pinned clients at a steady rate,
+  -- not of a thousand handshakes queued behind each other.
+  local ramp_ms = tonumber(os.getenv("BENCH_RAMP_MS") or "0")
   function delay()
-    return math.floor(delay_ms * (0.5 + math.random()))
+    delays = delays + 1
+    local think = math.floor(delay_ms * (0.5 + math.random()))
+    if delays <= connections then
+      return ramp_ms + think
+    end
+    return think
   end
 end
 
