@@ -36,5 +36,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 # SIGTERM (docker stop) finishes in-flight requests within server.shutdownTimeoutMs; give docker
 # stop a longer --time than that.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli.js"]
+# --max-semi-space-size=8 as in the shebang of dist/cli.js: a smaller young generation, 100 MB less RSS
+# under load at no measured cost (README, Performance).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli.js"]
 CMD ["--config", "/etc/impala-ha-proxy/proxy.yaml"]

@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // argv → config → start. No proxy logic lives here.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { createLogger } from './log.ts';
 import { startProxy } from './main.ts';
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
   const logger = createLogger(level);
+  tuneGarbageCollector();
   const proxy = await startProxy(config, logger);
   const configPath = options.config;
   // Reloads run one at a time; a SIGHUP during a reload is applied after it.
@@ -124,6 +126,20 @@ async function main(argv: string[]): Promise<number> {
   });
   logger.flush();
   return 0;
+}
+
+/**
+ * Every socket read allocates a fresh 64 KiB buffer outside the JS heap. By default V8 runs a full
+ * mark-compact after each 64 MB of such memory whatever the heap holds, so proxying FetchResults
+ * replies at 1.3 GB/s ran ~27 full collections a second and spent a third of the proxy's CPU in the
+ * collector. Counted in the heap's global limit instead, with room to grow to 3x the live heap,
+ * they are collected about 6x less often (bench c, 2 MiB replies over TLS: 1,971 -> 1,130 us CPU per
+ * request; --max-semi-space-size=8 in the shebang: 1,030 us, and 100 MB less RSS on a-plain).
+ * Both flags are read at each collection, so setting them at runtime takes effect.
+ */
+function tuneGarbageCollector(): void {
+  setFlagsFromString('--external-memory-accounted-in-global-limit');
+  setFlagsFromString('--heap-growing-percent=200');
 }
 
 main(process.argv.slice(2)).then(

@@ -1,8 +1,8 @@
 // The CLI as an operator meets it: real processes, exit codes and messages.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,15 @@ describe('impala-ha-proxy CLI', () => {
     const result = await cli(['--version'], built);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(packageJson.version);
+  });
+
+  it('the built bin runs through its shebang, as an installed command does (node flags included)', async () => {
+    const shebang = readFileSync(built, 'utf8').split('\n', 1)[0]!;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+$/);
+    // What the kernel runs for `#!/usr/bin/env -S …`, with this Node first on PATH.
+    const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+    const { stdout } = await run('/usr/bin/env', [shebang.slice('#!/usr/bin/env '.length), built, '--version'], { timeout: 15_000, env: { ...process.env, PATH: path } });
+    expect(stdout.trim()).toBe(packageJson.version);
   });
 
   it('rejects a bad config with exit code 2 and a message naming the key, without starting', async () => {
