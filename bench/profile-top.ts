@@ -1,5 +1,5 @@
 // Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof …`): the functions with the most
-// self time, and self time per source (our src/, each dependency, Node internals, GC, idle).
+// self time, and self time per source (our src/ or dist/, each dependency, Node internals, GC, idle).
 //
 //   node bench/profile-top.ts bench/out/CPU.….cpuprofile [TOP]
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ function source(url: string, name: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dependency) return dependency[1]!;
-  const ours = /\/(src|bench)\/(.*)$/.exec(url);
+  const ours = /\/(src|dist|bench)\/(.*)$/.exec(url);
   return ours ? `${ours[1]}/${ours[2]}` : url;
 }
 
@@ -39,7 +39,7 @@ for (const [id, us] of selfUs) {
   const where = source(url, functionName);
   const key = `${functionName || '(anonymous)'}  ${where}${url === '' ? '' : `:${lineNumber + 1}`}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-  const group = where.startsWith('src/') ? 'src (impala-ha-proxy)' : where;
+  const group = where.startsWith('src/') || where.startsWith('dist/') ? 'impala-ha-proxy (src/, dist/)' : where;
   bySource.set(group, (bySource.get(group) ?? 0) + us);
   totalUs += us;
 }

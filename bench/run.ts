@@ -92,6 +92,10 @@ function log(message: string): void {
 async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1 || !Number.isFinite(durationSec) || durationSec < 1) throw new Error('--rounds and --duration must be positive integers');
   ensureTool('wrk', 'wrk');
+  if (selectedTargets.some((t) => t.startsWith('proxy'))) {
+    // The proxy runs as installed, from dist/: build it from the sources being measured.
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  }
   if (selectedTargets.includes('haproxy')) ensureTool('haproxy', 'haproxy');
 
   const directory = mkdtempSync(join(tmpdir(), 'impala-bench-'));

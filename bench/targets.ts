@@ -2,11 +2,11 @@
 // fake coordinators:
 //   direct      load straight at a fake coordinator (the ceiling; no proxy CPU to report)
 //   naive       node:http + keep-alive Agent + pipe (what Node itself costs)
-//   proxy       impala-ha-proxy from src/cli.ts, log.level warn (see `proxyConfig`)
+//   proxy       impala-ha-proxy as installed (dist/cli.js with its shebang's node flags), log.level warn
 //   proxy-log   the same with log.level info: one access line per request, written to /dev/null
 //   proxy-tuned the same as proxy, with extra Node/V8 flags (--tuned-node-options), to try a setting
 //   haproxy     Debian's HAProxy configured as the equivalent peer
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeToken } from '../src/affinity/token.ts';
 import { Child, freePort, waitForPort } from './children.ts';
@@ -75,13 +75,23 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
     writeFileSync(configFile, JSON.stringify(proxyConfig(httpsPort, httpPort, coordinators, certificates, name === 'proxy-log'), null, 2));
     const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`];
     const tuning = name === 'proxy-tuned' ? (options.tunedNodeOptions ?? []) : [];
-    child = new Child(name, process.execPath, [...profiling, ...tuning, 'src/cli.ts', '--config', configFile]);
+    child = new Child(name, process.execPath, [...profiling, ...binNodeFlags(), ...tuning, builtCli, '--config', configFile]);
     cookie = `${authCookie}; impala.session.id=${makeToken(cookieSecret, 'c1')}`;
   }
   await waitForPort(httpsPort, child);
   await waitForPort(httpPort, child);
   const failure = () => (child.hasExited ? `${name} exited: ${child.stderrTail}` : undefined);
   return { name, httpsPort, httpPort, cookie, pid: child.pid, failure, diagnostics: () => child.stderrTail, stop: () => child.stop() };
+}
+
+/** The proxy as installed: the built bin (bench/run.ts builds it first), with its shebang's node flags. */
+const builtCli = 'dist/cli.js';
+
+function binNodeFlags(): string[] {
+  const shebang = readFileSync(builtCli, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\/usr\/bin\/env -S node(?<flags>( --?[\w-]+(=\S+)?)*)$/.exec(shebang);
+  if (match === null) throw new Error(`${builtCli}: unexpected shebang ${shebang}`);
+  return match.groups!.flags!.trim().split(' ').filter(Boolean);
 }
 
 /**
