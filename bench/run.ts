@@ -6,9 +6,9 @@
 //                    [--tuned-node-options "--max-semi-space-size=64"]   (for the proxy-tuned target)
 //
 // Every process (fake coordinators, each target, each load generator) is separate, so CPU and
-// memory are per target. Targets are interleaved A B C / C B A … over several short rounds, and
-// reported as medians with min..max; ratios are taken within a round. wrk and haproxy are
-// installed from Debian when missing.
+// memory are per target, and each workload gets fresh target processes. Targets are interleaved
+// A B C / C B A … over several short rounds, and reported as medians with min..max; ratios are
+// taken within a round. wrk and haproxy are installed from Debian when missing.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,6 +85,16 @@ async function startFakeCoordinators(certificateDirectory: string): Promise<{ ch
   return { child, ports };
 }
 
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const isDirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', 'package.json'], { encoding: 'utf8' }).trim() !== '';
+    return isDirty ? `${commit} + uncommitted changes` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
 }
@@ -127,23 +137,33 @@ async function main(): Promise<void> {
 
     const fake = await startFakeCoordinators(certificateDirectory);
     children.push(fake.child);
-    const targets: Target[] = [];
-    for (const name of selectedTargets) {
-      const target = await startTarget(name, fake.ports, certificates, directory, {
-        cpuProfileDirectory: options['cpu-prof'] ? 'bench/out' : undefined,
-        tunedNodeOptions: options['tuned-node-options']?.split(' ').filter(Boolean) ?? [],
-      });
-      children.push(target);
-      targets.push(target);
-    }
+    const startTargets = async (): Promise<Target[]> => {
+      const started: Target[] = [];
+      for (const name of selectedTargets) {
+        const target = await startTarget(name, fake.ports, certificates, directory, {
+          cpuProfileDirectory: options['cpu-prof'] ? 'bench/out' : undefined,
+          tunedNodeOptions: options['tuned-node-options']?.split(' ').filter(Boolean) ?? [],
+        });
+        children.push(target);
+        started.push(target);
+      }
+      return started;
+    };
     const loadBefore = loadavg();
-    log(`targets: ${targets.map((t) => t.name).join(', ')}; workloads: ${selectedWorkloads.map((w) => w.id).join(', ')}; ${rounds} round(s) of ${durationSec} s`);
+    log(`targets: ${selectedTargets.join(', ')}; workloads: ${selectedWorkloads.map((w) => w.id).join(', ')}; ${rounds} round(s) of ${durationSec} s`);
 
     const samples: Sample[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      for (const workload of selectedWorkloads) {
+    for (const workload of selectedWorkloads) {
+      // Fresh processes for each workload: what one workload left behind (a heap grown by 2 MiB
+      // replies, say) must not count as the next one's memory.
+      const targets = await startTargets();
+      for (let round = 1; round <= rounds; round++) {
         const order = round % 2 === 1 ? targets : [...targets].reverse();
         for (const target of order) samples.push(await measure(workload, target, round, files));
+      }
+      for (const target of targets) {
+        await target.stop();
+        children.splice(children.indexOf(target), 1);
       }
     }
 
@@ -154,6 +174,7 @@ async function main(): Promise<void> {
       machine: `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${memoryGiB} GiB RAM, Linux ${release()}; load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after (other work shared the machine)`,
       versions: `Node ${process.version}; ${firstLine('haproxy', ['-v'])}; ${firstLine('wrk', ['-v'])}; ${firstLine('openssl', ['version'])}`,
       settings: `${rounds} round(s) × ${durationSec} s per workload and target, ${warmupSec > 0 ? `${warmupSec} s warm-up per pair in round 1` : 'no warm-up (--quick)'}; wrk -t1 (one thread); impala-ha-proxy with log.level warn and log.access at its default (true), so access lines are built but not written (the \`proxy-log\` target writes them, at info, to /dev/null); upstream plain HTTP to 2 fake coordinators, TLS 1.3 (ECDSA P-256) at the front; HAProxy nbthread 1, no logging, maxconn 16 per coordinator like upstream.connectionsPerCoordinator${options['tuned-node-options'] ? `; proxy-tuned runs with ${options['tuned-node-options']}` : ''}`,
+      commit: gitCommit(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     };
     const markdown = renderResults(info, selectedWorkloads, selectedTargets, samples);
