@@ -1,6 +1,7 @@
 // What the hs2 path needs from a request head, read in one pass over req.rawHeaders: the headers to
-// forward as they are, and the few the proxy acts on itself. req.headers, which Node builds on first
-// use (a lower-cased copy of every header in an object), is never touched on this path.
+// forward as they are (with the client's spelling), and the few the proxy acts on itself. One loop
+// instead of a loop plus lookups in req.headers (which Node's server builds anyway: it reads Host
+// and Expect before the request event).
 import { connectionListed, isHopByHop } from '../http/headers.ts';
 
 export interface Hs2RequestHead {
