@@ -1,6 +1,6 @@
 // The bytes the benchmark sends and answers: a real Thrift binary-protocol call (the proxy sniffs
 // the method and session secret from it, so a fake body would be answered 400) and a REPLY of any
-// size. Only what a benchmark needs; the simulator under src/simulator is the faithful one.
+// size. Only what a benchmark needs; the simulator under src/tools/simulator is the faithful one.
 
 class ThriftWriter {
   readonly #parts: Buffer[] = [];

@@ -36,12 +36,12 @@ async function main(argv: string[]): Promise<number> {
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   const rest = command === undefined ? argv : argv.slice(1);
   if (command === 'simulate') {
-    const { runSimulate } = await import('./simulator/command.ts');
+    const { runSimulate } = await import('./tools/simulator/command.ts');
     await runSimulate(rest);
     return 0;
   }
   if (command === 'demo') {
-    const { runDemo } = await import('./demo.ts');
+    const { runDemo } = await import('./tools/demo.ts');
     return runDemo(rest);
   }
   if (command !== undefined) {

@@ -1,2 +1,2 @@
-// The HS2 client moved to src/client/hs2-client.ts (the demo runs it too); tests import it from here.
-export * from '../../src/client/hs2-client.ts';
+// The HS2 client moved to src/tools/client/hs2-client.ts (the demo runs it too); tests import it from here.
+export * from '../../src/tools/client/hs2-client.ts';

@@ -4,7 +4,7 @@
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { startProxy, type ProxyInstance } from '../../src/main.ts';
-import { startCluster, type ClusterOptions, type SimulatedCluster } from '../../src/simulator/index.ts';
+import { startCluster, type ClusterOptions, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
 import { certPath } from './certs.ts';
 import { LogSink } from './log-sink.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { readCert } from '../helpers/certs.ts';
-import type { SimulatedCoordinator } from '../../src/simulator/index.ts';
+import type { SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
 
 const cookieName = 'impala.session.id';
 

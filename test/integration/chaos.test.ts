@@ -6,8 +6,8 @@
 // must be 0, and every client must succeed again after its last error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, expect, it } from 'vitest';
-import type { SimulatedCoordinator } from '../../src/simulator/index.ts';
-import type { TStatus } from '../../src/thrift/hs2.ts';
+import type { SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
+import type { TStatus } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, isSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';

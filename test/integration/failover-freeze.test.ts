@@ -3,7 +3,7 @@
 // timeout: health checks mark it down and the proxy replays the requests to a peer (DESIGN §5).
 // This file runs the DEFAULT health settings (2 s / 1 s / rise 2 / fall 3) on purpose.
 import { afterEach, expect, it } from 'vitest';
-import { StatusCode } from '../../src/thrift/hs2.ts';
+import { StatusCode } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';

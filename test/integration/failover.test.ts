@@ -3,8 +3,8 @@
 // body too large to replay, with no coordinator left, and with Kerberos-style or auth-only cookies
 // (DESIGN §4–5, research/impala-protocol.md §1–3).
 import { afterEach, describe, expect, it } from 'vitest';
-import { StatusCode } from '../../src/thrift/hs2.ts';
-import type { SimulatedCoordinator } from '../../src/simulator/index.ts';
+import { StatusCode } from '../../src/tools/thrift/hs2.ts';
+import type { SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, isSuccess, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness, type HarnessOptions } from '../helpers/proxy-harness.ts';

@@ -1,7 +1,7 @@
 // What the coordinator sees of a client's request, and what the client sees of a 401.
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolVersion, encodeCall } from '../../src/thrift/hs2.ts';
+import { ProtocolVersion, encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { postRaw } from '../helpers/raw-rpc.ts';

@@ -3,7 +3,7 @@
 // probe flaps nothing (fall 2), and with `health.watchQuiescing` a quiescing impalad (seen in
 // /backends?json while /healthz still answers 200) is drained.
 import { afterEach, describe, expect, it } from 'vitest';
-import { StatusCode } from '../../src/thrift/hs2.ts';
+import { StatusCode } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client } from '../helpers/hs2-client.ts';
 import type { LogLine } from '../helpers/log-sink.ts';

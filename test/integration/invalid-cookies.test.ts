@@ -2,7 +2,7 @@
 // fresh cookie, never a 5xx, and the access line says `invalid`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeToken } from '../../src/affinity/token.ts';
-import { encodeCall, decodeReply, ProtocolVersion, StatusCode } from '../../src/thrift/hs2.ts';
+import { encodeCall, decodeReply, ProtocolVersion, StatusCode } from '../../src/tools/thrift/hs2.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { postRaw } from '../helpers/raw-rpc.ts';
 

@@ -7,7 +7,7 @@ import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { startCluster, type SimulatedCluster } from '../../src/simulator/index.ts';
+import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
 import { ChildProxy } from '../helpers/child-proxy.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, assertSuccess } from '../helpers/hs2-client.ts';

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import { startProxy, type ProxyInstance } from '../../src/main.ts';
-import { startCluster, type SimulatedCluster } from '../../src/simulator/index.ts';
-import { StatusCode } from '../../src/thrift/hs2.ts';
+import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
+import { StatusCode } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client } from '../helpers/hs2-client.ts';
 import { LogSink } from '../helpers/log-sink.ts';

@@ -3,7 +3,7 @@
 // which it only can with no handle left open. Past server.shutdownTimeoutMs what is left is cut.
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCluster, type SimulatedCluster } from '../../src/simulator/index.ts';
+import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
 import { ChildProxy } from '../helpers/child-proxy.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';

@@ -5,8 +5,8 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, startCoordinator, type SimulatedCoordinator } from '../../src/simulator/index.ts';
-import { OperationState, StatusCode, encodeReply, formatImpalaId } from '../../src/thrift/hs2.ts';
+import { startCluster, startCoordinator, type SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
+import { OperationState, StatusCode, encodeReply, formatImpalaId } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -144,7 +144,7 @@ describe('simulated coordinator over TLS, no auth', () => {
   });
 
   it('accepts a chunked request body', async () => {
-    const { encodeCall, decodeReply } = await import('../../src/thrift/hs2.ts');
+    const { encodeCall, decodeReply } = await import('../../src/tools/thrift/hs2.ts');
     const body = encodeCall('OpenSession', { client_protocol: 5 });
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const request = https.request(`${coordinator.hs2Url}/`, { method: 'POST', ca: ca(), agent: false, headers: { 'Content-Type': 'application/x-thrift' } }, (response) => {

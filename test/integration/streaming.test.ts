@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Hs2Exchange } from '../../src/hs2/exchange.ts';
 import { startProxy, type ProxyInstance } from '../../src/main.ts';
-import { decodeReply, encodeCall, FetchOrientation } from '../../src/thrift/hs2.ts';
+import { decodeReply, encodeCall, FetchOrientation } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { startChildSimulator, type ChildSimulator } from '../helpers/child-simulator.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import { startProxy, type ProxyInstance } from '../../src/main.ts';
-import { startCoordinator, type SimulatedCoordinator } from '../../src/simulator/index.ts';
-import { ProtocolVersion, encodeCall } from '../../src/thrift/hs2.ts';
+import { startCoordinator, type SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
+import { ProtocolVersion, encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { certPath } from '../helpers/certs.ts';
 import { LogSink } from '../helpers/log-sink.ts';
 import { harnessConfig } from '../helpers/proxy-harness.ts';

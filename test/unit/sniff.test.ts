@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readOpenSessionReply, readReplyStatusCode, sniffRequest, unknownRequest } from '../../src/hs2/sniff.ts';
 import { MessageType, TType, ThriftCursor, readMessageHeader } from '../../src/hs2/thrift-reader.ts';
-import { encodeCall, encodeException, encodeReply } from '../../src/thrift/hs2.ts';
+import { encodeCall, encodeException, encodeReply } from '../../src/tools/thrift/hs2.ts';
 
 // A tiny Thrift binary-protocol encoder (apache/thrift doc/specs/thrift-binary-protocol.md), written
 // independently of the reader under test and of the generated code.
@@ -300,7 +300,7 @@ describe('readReplyStatusCode', () => {
   });
 });
 
-describe('cross-check with the generated Thrift code (src/thrift/hs2.ts)', () => {
+describe('cross-check with the generated Thrift code (src/tools/thrift/hs2.ts)', () => {
   const handle = { sessionId: { guid, secret } };
   const operation = { operationId: { guid: Buffer.alloc(16, 9), secret }, operationType: 0, hasResultSet: true };
 

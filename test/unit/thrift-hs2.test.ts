@@ -16,7 +16,7 @@ import {
   parseImpalaId,
   readMessageHeader,
   type Hs2Handler,
-} from '../../src/thrift/hs2.ts';
+} from '../../src/tools/thrift/hs2.ts';
 
 const guid = Buffer.from([...Array(16).keys()]);
 const secret = Buffer.alloc(16, 0xab);

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { validateConfig } from './config/load.ts';
-import { createLogger } from './log.ts';
-import { startProxy, type ProxyInstance } from './main.ts';
+import { validateConfig } from '../config/load.ts';
+import { createLogger } from '../log.ts';
+import { startProxy, type ProxyInstance } from '../main.ts';
 import { startCluster, type SimulatedCluster } from './simulator/index.ts';
 import { Hs2Client, HttpError, isSuccess } from './client/hs2-client.ts';
 import type { TStatus } from './thrift/hs2.ts';
@@ -21,7 +21,7 @@ export const demoUsage = `Usage: impala-ha-proxy demo [--port N] [--failover] [-
                   from a peer, reconnect there, and the health checks and re-pinning in the log
   --log-level L   default info`;
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Dev certificates from certs/make-dev-certs.sh, made on first use. */
 export function ensureDevCerts(): string {
