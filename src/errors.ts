@@ -8,23 +8,35 @@ interface ErrorKind {
   readonly status: number;
   /** Safe to send to a peer: the coordinator cannot have started work on it. */
   readonly replayable: boolean;
+  /**
+   * Says something about the coordinator's health (passive checks). Only what the coordinator
+   * did counts: not what a client sent, not the proxy's own decisions (UPSTREAM_DOWN is the
+   * consequence of a health transition, not new evidence) and not the proxy's own bugs.
+   */
+  readonly isEvidence: boolean;
+  /**
+   * The request reached the coordinator and the exchange broke: the request itself may be the
+   * cause (a malformed body that makes impalad reset the connection). Not so for a refused or
+   * timed-out connect, a failed TLS handshake, or the proxy's own failover.
+   */
+  readonly implicatesRequest: boolean;
 }
 
 const kinds = {
-  UPSTREAM_CONNECT_REFUSED: { source: 'upstream', status: 502, replayable: true },
-  UPSTREAM_CONNECT_TIMEOUT: { source: 'upstream', status: 504, replayable: true },
-  UPSTREAM_TLS: { source: 'upstream', status: 502, replayable: true },
-  UPSTREAM_RESET: { source: 'upstream', status: 502, replayable: true },
-  UPSTREAM_HEADERS_TIMEOUT: { source: 'upstream', status: 504, replayable: true },
-  UPSTREAM_BODY_TIMEOUT: { source: 'upstream', status: 504, replayable: false },
-  UPSTREAM_DOWN: { source: 'upstream', status: 502, replayable: true },
-  UPSTREAM_PROTOCOL: { source: 'upstream', status: 502, replayable: true },
-  NO_COORDINATOR: { source: 'upstream', status: 503, replayable: false },
-  CLIENT_ABORTED: { source: 'client', status: 499, replayable: false },
-  CLIENT_BAD_REQUEST: { source: 'client', status: 400, replayable: false },
-  CLIENT_METHOD_NOT_ALLOWED: { source: 'client', status: 405, replayable: false },
-  CLIENT_TIMEOUT: { source: 'client', status: 408, replayable: false },
-  INTERNAL: { source: 'internal', status: 500, replayable: false },
+  UPSTREAM_CONNECT_REFUSED: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false },
+  UPSTREAM_CONNECT_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: false },
+  UPSTREAM_TLS: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false },
+  UPSTREAM_RESET: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true },
+  UPSTREAM_HEADERS_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: true },
+  UPSTREAM_BODY_TIMEOUT: { source: 'upstream', status: 504, replayable: false, isEvidence: true, implicatesRequest: true },
+  UPSTREAM_DOWN: { source: 'upstream', status: 502, replayable: true, isEvidence: false, implicatesRequest: false },
+  UPSTREAM_PROTOCOL: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true },
+  NO_COORDINATOR: { source: 'upstream', status: 503, replayable: false, isEvidence: false, implicatesRequest: false },
+  CLIENT_ABORTED: { source: 'client', status: 499, replayable: false, isEvidence: false, implicatesRequest: false },
+  CLIENT_BAD_REQUEST: { source: 'client', status: 400, replayable: false, isEvidence: false, implicatesRequest: false },
+  CLIENT_METHOD_NOT_ALLOWED: { source: 'client', status: 405, replayable: false, isEvidence: false, implicatesRequest: false },
+  CLIENT_TIMEOUT: { source: 'client', status: 408, replayable: false, isEvidence: false, implicatesRequest: false },
+  INTERNAL: { source: 'internal', status: 500, replayable: false, isEvidence: false, implicatesRequest: false },
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof kinds;
@@ -33,6 +45,8 @@ export class ProxyError extends Error {
   readonly code: ErrorCode;
   readonly source: ErrorSource;
   readonly replayable: boolean;
+  readonly isEvidence: boolean;
+  readonly implicatesRequest: boolean;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -40,6 +54,8 @@ export class ProxyError extends Error {
     this.code = code;
     this.source = kinds[code].source;
     this.replayable = kinds[code].replayable;
+    this.isEvidence = kinds[code].isEvidence;
+    this.implicatesRequest = kinds[code].implicatesRequest;
   }
 }
 
@@ -66,7 +82,12 @@ const tlsCodes = new Set([
   'ERR_SSL_PACKET_LENGTH_TOO_LONG',
 ]);
 
-/** Classifies an error from undici or the socket layer into a ProxyError (once, where it is caught). */
+/**
+ * Classifies an error from undici or the socket layer into a ProxyError (once, where it is caught).
+ * Only what is known to come from the network maps to an upstream kind; anything else (undici
+ * refusing arguments the proxy built, a destroyed pool, a bug) is INTERNAL, so that the proxy never
+ * blames a coordinator, nor replays a request, for its own failure (STYLE rule 12).
+ */
 export function fromUpstreamError(error: unknown, coordinatorName: string): ProxyError {
   if (error instanceof ProxyError) return error;
   const code = (error as { code?: string } | null)?.code ?? '';
@@ -87,17 +108,21 @@ export function fromUpstreamError(error: unknown, coordinatorName: string): Prox
       return new ProxyError('UPSTREAM_BODY_TIMEOUT', `response body stalled from ${detail}`, { cause: error });
     case 'ECONNRESET':
     case 'EPIPE':
+    case 'ETIMEDOUT':
+    case 'ECONNABORTED':
+    case 'ENETDOWN':
+    case 'ENETRESET':
     case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
       return new ProxyError('UPSTREAM_RESET', `connection lost to ${detail}`, { cause: error });
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_STATUS':
     case 'UND_ERR_INFO':
+    case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return new ProxyError('UPSTREAM_PROTOCOL', `invalid HTTP from ${detail}`, { cause: error });
     default:
+      if (code.startsWith('HPE_')) return new ProxyError('UPSTREAM_PROTOCOL', `invalid HTTP from ${detail}`, { cause: error });
       if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
         return new ProxyError('UPSTREAM_TLS', `TLS handshake with ${coordinatorName} failed (${code}): ${reason}`, { cause: error });
       }
-      return new ProxyError('UPSTREAM_RESET', `request to ${coordinatorName} failed${code ? ` (${code})` : ''}: ${reason}`, { cause: error });
+      return new ProxyError('INTERNAL', `request to ${coordinatorName} failed inside the proxy${code ? ` (${code})` : ''}: ${reason}`, { cause: error });
   }
 }

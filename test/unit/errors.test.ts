@@ -17,8 +17,10 @@ describe('fromUpstreamError', () => {
     ['ECONNRESET', 'UPSTREAM_RESET', 502, true],
     ['EPIPE', 'UPSTREAM_RESET', 502, true],
     ['UND_ERR_SOCKET', 'UPSTREAM_RESET', 502, true],
-    ['UND_ERR_CLOSED', 'UPSTREAM_RESET', 502, true],
+    ['ETIMEDOUT', 'UPSTREAM_RESET', 502, true],
     ['HPE_INVALID_CONSTANT', 'UPSTREAM_PROTOCOL', 502, true],
+    ['HPE_UNEXPECTED_CONTENT_LENGTH', 'UPSTREAM_PROTOCOL', 502, true],
+    ['UND_ERR_HEADERS_OVERFLOW', 'UPSTREAM_PROTOCOL', 502, true],
     ['UND_ERR_INFO', 'UPSTREAM_PROTOCOL', 502, true],
     ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UPSTREAM_TLS', 502, true],
     ['DEPTH_ZERO_SELF_SIGNED_CERT', 'UPSTREAM_TLS', 502, true],
@@ -27,13 +29,13 @@ describe('fromUpstreamError', () => {
     ['ERR_SSL_WRONG_VERSION_NUMBER', 'UPSTREAM_TLS', 502, true],
     ['ERR_SSL_SOMETHING_NEW', 'UPSTREAM_TLS', 502, true],
     ['ERR_TLS_HANDSHAKE_TIMEOUT', 'UPSTREAM_TLS', 502, true],
-    ['EWHATEVER', 'UPSTREAM_RESET', 502, true],
   ] as const)('maps %s to %s (%i, replayable %s)', (code, expected, status, replayable) => {
     const cause = failure(code);
     const error = fromUpstreamError(cause, 'impalad-2');
     expect(error).toBeInstanceOf(ProxyError);
     expect(error.code).toBe(expected);
     expect(error.source).toBe('upstream');
+    expect(error.isEvidence).toBe(true);
     expect(error.replayable).toBe(replayable);
     expect(toHttpStatus(error)).toBe(status);
     expect(error.cause).toBe(cause);
@@ -48,8 +50,8 @@ describe('fromUpstreamError', () => {
     expect(fromUpstreamError(failure('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'), 'impalad-1').message).toBe(
       'TLS handshake with impalad-1 failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE): unable to verify the first certificate',
     );
-    expect(fromUpstreamError(failure('EWHATEVER'), 'impalad-1').message).toBe('request to impalad-1 failed (EWHATEVER): boom');
-    expect(fromUpstreamError(failure(undefined), 'impalad-1').message).toBe('request to impalad-1 failed: boom');
+    expect(fromUpstreamError(failure('EWHATEVER'), 'impalad-1').message).toBe('request to impalad-1 failed inside the proxy (EWHATEVER): boom');
+    expect(fromUpstreamError(failure(undefined), 'impalad-1').message).toBe('request to impalad-1 failed inside the proxy: boom');
   });
 
   it('passes a ProxyError through unchanged (an abort reason we set ourselves)', () => {
@@ -59,9 +61,20 @@ describe('fromUpstreamError', () => {
     expect(fromUpstreamError(aborted, 'impalad-1')).toBe(aborted);
   });
 
+  // undici refusing what the proxy built (UND_ERR_INVALID_ARG for an `OPTIONS *` target), a pool
+  // closed under a request, an unknown code: the proxy's own failure, never a coordinator's.
+  it.each(['UND_ERR_INVALID_ARG', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_NOT_SUPPORTED', 'EWHATEVER', undefined])('maps %s to INTERNAL: not replayable, not evidence', (code) => {
+    const error = fromUpstreamError(failure(code), 'impalad-2');
+    expect(error.code).toBe('INTERNAL');
+    expect(error.source).toBe('internal');
+    expect(error.replayable).toBe(false);
+    expect(error.isEvidence).toBe(false);
+    expect(toHttpStatus(error)).toBe(500);
+  });
+
   it('copes with non-Error throwables', () => {
-    expect(fromUpstreamError(null, 'c').code).toBe('UPSTREAM_RESET');
-    expect(fromUpstreamError('text', 'c').message).toBe('request to c failed: text');
+    expect(fromUpstreamError(null, 'c').code).toBe('INTERNAL');
+    expect(fromUpstreamError('text', 'c').message).toBe('request to c failed inside the proxy: text');
     expect(fromUpstreamError({ code: 'ECONNREFUSED' }, 'c').code).toBe('UPSTREAM_CONNECT_REFUSED');
   });
 });
