@@ -1,50 +1,32 @@
 // Composition root: builds every long-lived part from a Config, wires them, and owns their
-// shutdown. Nothing else creates servers, pools or timers.
+// shutdown. Nothing else creates servers, pools or timers. Three lifetimes (DESIGN §2):
 //
-// Reload (SIGHUP) builds a new *generation* (coordinators, pools, health checker, hs2 proxy, web
-// UI) beside the running one and swaps it in with one assignment. A request keeps the generation
-// it started with (an Hs2Exchange reads everything through its own Hs2Proxy), so in-flight requests
-// finish on the old settings; the old pools close once their requests are done. What outlives a
-// generation lives here: listeners, the session map, metrics, operator overrides, cookie secrets.
+// - process (here): listeners, the coordinator registry (health, operator state, quiescing, requests
+//   in flight of every generation), the health monitor, the session map, metrics, cookie secrets;
+// - generation (generation.ts): wiring built from one config, swapped in with one assignment on
+//   reload, retired when its requests are done; it copies nothing from the one before;
+// - request (hs2/): handler → exchange → one Outcome, which the session map, the metrics and the
+//   access log consume.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startAdminListener, operatorActions, type AdminListener, type OperatorAction, type OperatorChange } from './admin/server.ts';
-import { answerProbe, probeKind, type Readiness } from './admin/probes.ts';
-import { createPolicy } from './balancer/index.ts';
-import type { Config, OperatorState } from './config/schema.ts';
-import { Hs2Proxy } from './hs2/proxy.ts';
+import type { Readiness } from './admin/probes.ts';
+import { diffConfigs, type ConfigDiff } from './config/diff.ts';
+import type { Config } from './config/schema.ts';
+import { RequestDispatcher } from './dispatch.ts';
+import { buildGeneration, closeGeneration, type Generation, type ProcessParts } from './generation.ts';
+import { AccessLog } from './hs2/access-log.ts';
+import type { Outcome } from './hs2/outcome.ts';
 import { SessionMap } from './hs2/session-map.ts';
-import type { Logger } from './log.ts';
+import { createAccessLogger, type Logger } from './log.ts';
 import { ProxyMetrics } from './metrics/metrics.ts';
 import { closeListeners, startListeners, updateListeners, type Listener } from './server.ts';
 import { takeStatusSnapshot, type StatusSnapshot } from './status/snapshot.ts';
-import { frontTlsOptions, upstreamTlsOptions } from './tls/files.ts';
-import type { Coordinator } from './upstream/coordinator.ts';
-import { CoordinatorSet } from './upstream/coordinator-set.ts';
-import { HealthChecker } from './upstream/health.ts';
-import { WebUiProxy } from './webui/index.ts';
+import type { CoordinatorSet } from './upstream/coordinator-set.ts';
+import { HealthMonitor, type HealthTransition } from './upstream/health-monitor.ts';
+import { CoordinatorRegistry } from './upstream/registry.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-/** Everything built from one config; replaced as a whole on reload. */
-interface Generation {
-  readonly number: number;
-  readonly loadedAtMs: number;
-  readonly config: Config;
-  readonly coordinators: CoordinatorSet;
-  readonly health: HealthChecker;
-  readonly hs2: Hs2Proxy;
-  readonly webui: WebUiProxy;
-}
-
-/** An operator's drain/enable/disable, kept by coordinator name across reloads. */
-interface OperatorOverride {
-  readonly state: OperatorState;
-  /** The config's `state` when the operator acted: a config that changes it wins over the override. */
-  readonly configState: OperatorState;
-  readonly atMs: number;
-}
 
 export interface ReloadSummary {
   readonly generation: number;
@@ -54,11 +36,10 @@ export interface ReloadSummary {
 }
 
 export interface ProxyInstance {
-  /** The current generation's config, coordinators, health checker and hs2 proxy. */
+  /** The current generation's config and coordinators. */
   readonly config: Config;
   readonly coordinators: CoordinatorSet;
-  readonly health: HealthChecker;
-  readonly hs2: Hs2Proxy;
+  readonly registry: CoordinatorRegistry;
   readonly listeners: readonly Listener[];
   readonly admin: AdminListener | undefined;
   readonly sessions: SessionMap;
@@ -68,7 +49,7 @@ export interface ProxyInstance {
   /** http://host:port of the admin listener. */
   adminUrl(): string;
   status(): StatusSnapshot;
-  /** Applies a new validated config; on failure logs one line, keeps the old one and rejects. */
+  /** Applies a new validated config whole, or rejects it (one `reload-rejected` line) and keeps the old one. */
   reload(config: Config): Promise<ReloadSummary>;
   /** drain / enable / disable a coordinator by 1-based number or name; `who` goes to the audit log. */
   setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined;
@@ -79,88 +60,53 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
   const startedAtMs = Date.now();
   // Without configured secrets a random one is made once and kept across reloads, so pins survive.
   let randomSecret: string | undefined;
-  const secretsFor = (c: Config) => (c.cookie.secrets.length > 0 ? [...c.cookie.secrets] : [(randomSecret ??= randomCookieSecret(logger))]);
-  const overrides = new Map<string, OperatorOverride>();
-  /** Old generations whose pools are still finishing their requests. */
-  const retiring = new Map<Generation, Promise<void>>();
-  let current!: Generation;
+  const secrets = (c: Config) => (c.cookie.secrets.length > 0 ? c.cookie.secrets : [(randomSecret ??= randomCookieSecret(logger))]);
 
-  const sessions = new SessionMap({
-    idleTtlMs: config.sessions.idleTtlMs,
-    maxEntries: config.sessions.maxEntries,
-    onCountChange: (name, delta) => {
-      const coordinator = current.coordinators.byName(name);
-      if (coordinator !== undefined) coordinator.sessions += delta;
-    },
-  });
-  const listenersRef: { list: Listener[] } = { list: [] };
+  let current!: Generation;
+  const sessions = new SessionMap({ idleTtlMs: config.sessions.idleTtlMs, maxEntries: config.sessions.maxEntries });
+  const registry = new CoordinatorRegistry((name) => sessions.countFor(name));
+  const monitor = new HealthMonitor(registry, () => current.config.health, logger);
+  const listenersRef: { list: readonly Listener[] } = { list: [] };
   const metrics = new ProxyMetrics({
     coordinators: () => current.coordinators.all,
     learnedSessions: () => sessions.size,
     clientConnections: () => countConnections(listenersRef.list),
   });
+  const accessLog = config.log.access && logger.isLevelEnabled('info') ? new AccessLog(createAccessLogger(logger)) : undefined;
 
-  const readiness = (): Readiness => ({ available: current.coordinators.available().length, total: current.coordinators.all.length });
-
-  // Every coordinator name any generation had: pins to removed ones are recognised as such.
-  const knownNames = new Set<string>();
-  function buildGeneration(next: Config, number: number): Generation {
-    const coordinators = new CoordinatorSet(next, secretsFor(next), logger, knownNames);
-    for (const coordinator of next.coordinators) knownNames.add(coordinator.name);
-    let health: HealthChecker | undefined;
-    try {
-      health = new HealthChecker(coordinators.all, {
-        config: next.health,
-        tls: upstreamTlsOptions(next.upstream.tls),
-        logger,
-        onChange(coordinator) {
-          metrics.countHealthChange(coordinator.name, coordinator.health);
-          // A coordinator that went down lost its sessions; its clients re-pin as they come back.
-          if (coordinator.health === 'down') sessions.forgetCoordinator(coordinator.name);
-        },
-      });
-      const hs2 = new Hs2Proxy({
-        config: next,
-        coordinators,
-        sessions,
-        policy: createPolicy(next.balancer.policy),
-        logger,
-        onUpstreamFailure: (coordinator, error) => health!.reportFailure(coordinator, error),
-        onExchangeEnd: (exchange) => metrics.observeExchange(exchange),
-      });
-      const webui = new WebUiProxy({ config: next, coordinators, logger });
-      return { number, loadedAtMs: Date.now(), config: next, coordinators, health, hs2, webui };
-    } catch (error) {
-      void health?.close();
-      void coordinators.destroy();
-      throw error;
-    }
+  function finish(outcome: Outcome): void {
+    if (outcome.openedSession !== undefined && outcome.servedBy !== undefined) sessions.learn(outcome.openedSession, outcome.servedBy);
+    else if (outcome.closedSession !== undefined) sessions.forget(outcome.closedSession);
+    metrics.observe(outcome);
+    accessLog?.write(outcome);
   }
 
-  current = buildGeneration(config, 1);
+  monitor.onTransition((transition: HealthTransition) => {
+    metrics.countHealthChange(transition.coordinator, transition.to);
+    if (transition.to !== 'down') return;
+    // A coordinator that went down lost its sessions; its clients re-pin as they come back.
+    sessions.forgetCoordinator(transition.coordinator);
+    const state = registry.get(transition.coordinator);
+    if (state === undefined || state.inFlight.size === 0) return;
+    // Its requests in flight, of whatever generation, move to peers (DESIGN §5). Not inside the
+    // callback that reported the failure: each failover starts a new dispatch.
+    queueMicrotask(() => {
+      for (const request of [...state.inFlight]) request.failover(transition.reason);
+    });
+  });
 
-  const router = {
-    handle(req: IncomingMessage, res: ServerResponse): void {
-      const probe = probeKind(req); // GET/HEAD only: hs2 POSTs pass after one comparison
-      if (probe !== undefined) return answerProbe(probe, req, res, readiness);
-      const generation = current;
-      if (isUiPath(req.url)) return generation.webui.handle(req, res);
-      const hs2 = generation.hs2;
-      void hs2.handle(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'unexpected error in the hs2 path');
-        if (!res.headersSent) hs2.respondText(res, 500, 'internal proxy error\n');
-        else res.destroy();
-      });
-    },
-  };
+  const parts: ProcessParts = { registry, sessions, monitor, current: () => current, finish, secrets, logger };
+  current = buildGeneration(config, 1, parts);
+  /** Old generations whose pools are still finishing their requests. */
+  const retiring = new Map<Generation, Promise<void>>();
+  const readiness = (): Readiness => ({ available: current.coordinators.available().length, total: current.coordinators.all.length });
 
   function setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined {
     const coordinator = current.coordinators.byIndexOrName(key);
     if (coordinator === undefined) return undefined;
     const before = coordinator.operatorState;
     const after = operatorActions[action];
-    coordinator.operatorState = after;
-    overrides.set(coordinator.name, { state: after, configState: coordinator.config.state, atMs: Date.now() });
+    registry.setOperatorOverride(coordinator.name, { state: after, configState: coordinator.config.state, atMs: Date.now() });
     logger.info({ event: 'admin', who, action, coordinator: coordinator.name, before, after }, `admin: ${action} ${coordinator.name} (${before} → ${after}) by ${who}`);
     return { coordinator: coordinator.name, before, after };
   }
@@ -170,8 +116,6 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
       version,
       startedAtMs,
       coordinators: () => current.coordinators.all,
-      lastProbe: (coordinator: Coordinator) => current.health.lastProbe(coordinator),
-      operatorChangedAtMs: (name: string) => overrides.get(name)?.atMs,
       generation: () => current,
       metrics,
     });
@@ -179,7 +123,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
   let listeners: Listener[] = [];
   let admin: AdminListener | undefined;
   try {
-    listeners = await startListeners(config, router, logger, {
+    listeners = await startListeners(config, new RequestDispatcher(() => current, readiness, logger), logger, {
       onConnection: (kind) => metrics.countConnection(kind),
       onTlsHandshake: (kind) => metrics.countHandshake(kind),
       onTlsError: (kind, code) => metrics.countTlsError(kind, code),
@@ -201,34 +145,39 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     metrics.close();
     throw error;
   }
-  current.health.start();
+  current.prober.start();
+
+  let closing: Promise<void> | undefined;
 
   async function reload(next: Config): Promise<ReloadSummary> {
     const previous = current;
     let generation: Generation;
-    let frontTls: ReturnType<typeof frontTlsOptions> | undefined;
+    let diff: ConfigDiff;
     try {
       if (closing !== undefined) throw new Error('the proxy is shutting down');
-      checkStaticSettings(previous.config, next, logger);
-      // Everything that reads files or can throw happens before anything is swapped.
-      frontTls = next.listen.https && next.tls ? frontTlsOptions(next.tls) : undefined;
-      generation = buildGeneration(next, previous.number + 1);
+      diff = diffConfigs(previous.config, next);
+      generation = buildGeneration(next, previous.number + 1, parts);
     } catch (error) {
       metrics.countReload('rejected');
       logger.error({ event: 'reload-rejected', err: { message: (error as Error).message } }, `config reload rejected, still serving generation ${previous.number}: ${(error as Error).message}`);
       throw error;
     }
-    const summary = carryOver(previous, generation, overrides);
-    for (const name of summary.removed) sessions.forgetCoordinator(name);
-    // Learned sessions are keyed by name: recount them onto the new objects (onCountChange reads `current`).
-    for (const coordinator of generation.coordinators.all) coordinator.sessions = sessions.countFor(coordinator.name);
-    current = generation;
-    updateListeners(listeners, next, frontTls);
-    generation.health.start();
+    if (diff.needsRestart.length > 0) {
+      logger.warn({ event: 'reload-needs-restart', keys: diff.needsRestart }, `config reload: ${diff.needsRestart.join(', ')} changed; these take effect at the next restart`);
+    }
+    // The swap. The old prober stops first, so that nothing it still learns about an old address
+    // lands on a coordinator the new config moved elsewhere.
     retire(previous);
+    for (const name of diff.retargeted) monitor.reset(name);
+    registry.reconcileOverrides(next.coordinators);
+    current = generation;
+    updateListeners(listeners, next, generation.frontTls);
+    for (const name of registry.retain(new Set(next.coordinators.map((c) => c.name)))) sessions.forgetCoordinator(name);
+    generation.prober.start();
     metrics.countReload('ok');
-    logger.info({ event: 'reload', generation: generation.number, ...summary }, `config reloaded (generation ${generation.number}): ${describe(summary)}`);
-    return { generation: generation.number, ...summary };
+    const summary = { generation: generation.number, added: diff.added, removed: diff.removed, changed: diff.changed };
+    logger.info({ event: 'reload', ...summary }, `config reloaded (generation ${generation.number}): ${describe(diff)}`);
+    return summary;
   }
 
   /** The old generation stops probing now; its pools close once their in-flight requests end. */
@@ -236,7 +185,6 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     retiring.set(old, closeGeneration(old, true).finally(() => retiring.delete(old)));
   }
 
-  let closing: Promise<void> | undefined;
   return {
     get config() {
       return current.config;
@@ -244,12 +192,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     get coordinators() {
       return current.coordinators;
     },
-    get health() {
-      return current.health;
-    },
-    get hs2() {
-      return current.hs2;
-    },
+    registry,
     listeners,
     admin,
     sessions,
@@ -287,80 +230,13 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
   };
 }
 
-async function closeGeneration(generation: Generation, isGraceful: boolean): Promise<void> {
-  await generation.health.close();
-  if (isGraceful) {
-    // A shutdown deadline may destroy the pools while they close: that is the expected end.
-    await generation.coordinators.close().catch((error: unknown) => {
-      if ((error as { code?: string }).code !== 'UND_ERR_DESTROYED') throw error;
-    });
-  } else await generation.coordinators.destroy();
-  // After the pools: a web UI page still loading finishes first.
-  generation.webui.close();
-}
-
-/** New coordinator objects inherit health and operator state from the ones they replace. */
-function carryOver(previous: Generation, next: Generation, overrides: Map<string, OperatorOverride>): Omit<ReloadSummary, 'generation'> {
-  const added: string[] = [];
-  const changed: string[] = [];
-  for (const coordinator of next.coordinators.all) {
-    const old = previous.coordinators.byName(coordinator.name);
-    if (old === undefined) {
-      added.push(coordinator.name);
-      continue;
-    }
-    const isSameTarget = old.hs2Origin === coordinator.hs2Origin && old.webuiOrigin === coordinator.webuiOrigin;
-    if (!isSameTarget || old.config.weight !== coordinator.config.weight || old.config.state !== coordinator.config.state) changed.push(coordinator.name);
-    if (isSameTarget) {
-      coordinator.health = old.health;
-      coordinator.healthSince = old.healthSince;
-      coordinator.healthReason = old.healthReason;
-      coordinator.isQuiescing = old.isQuiescing;
-    }
-  }
-  const removed = previous.coordinators.all.filter((c) => next.coordinators.byName(c.name) === undefined).map((c) => c.name);
-  applyOverrides(next, overrides);
-  return { added, removed, changed };
-}
-
-function applyOverrides(generation: Generation, overrides: Map<string, OperatorOverride>): void {
-  for (const [name, override] of overrides) {
-    const coordinator = generation.coordinators.byName(name);
-    // Gone from the config, or the config now says otherwise: the override has done its job.
-    if (coordinator === undefined || coordinator.config.state !== override.configState) {
-      overrides.delete(name);
-      continue;
-    }
-    coordinator.operatorState = override.state;
-  }
-}
-
-/** Listen addresses cannot change without a restart; say so rather than silently ignore it. */
-function checkStaticSettings(old: Config, next: Config, logger: Logger): void {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const ignored: string[] = [];
-  if (!same(old.listen, next.listen)) ignored.push('listen');
-  if (!same(old.admin && { host: old.admin.host, port: old.admin.port }, next.admin && { host: next.admin.host, port: next.admin.port })) ignored.push('admin.host/port');
-  if (!same(old.sessions, next.sessions)) ignored.push('sessions');
-  if (Boolean(old.tls?.clientCaFile) !== Boolean(next.tls?.clientCaFile) || old.tls?.requireClientCert !== next.tls?.requireClientCert) ignored.push('tls client certificate verification');
-  if (old.log.access !== next.log.access || old.log.level !== next.log.level) ignored.push('log');
-  if (ignored.length > 0) logger.warn({ event: 'reload-needs-restart', keys: ignored }, `config reload: ${ignored.join(', ')} changed; these take effect at the next restart`);
-}
-
-function describe(summary: Omit<ReloadSummary, 'generation'>): string {
+function describe(diff: ConfigDiff): string {
   const parts = [
-    summary.added.length > 0 && `added ${summary.added.join(', ')}`,
-    summary.removed.length > 0 && `removed ${summary.removed.join(', ')}`,
-    summary.changed.length > 0 && `changed ${summary.changed.join(', ')}`,
+    diff.added.length > 0 && `added ${diff.added.join(', ')}`,
+    diff.removed.length > 0 && `removed ${diff.removed.join(', ')}`,
+    diff.changed.length > 0 && `changed ${diff.changed.join(', ')}`,
   ].filter(Boolean);
   return parts.length > 0 ? parts.join('; ') : 'coordinators unchanged';
-}
-
-/** `/ui`, `/ui/…`, `/ui?…`: the only paths that go to the web UI proxy. */
-function isUiPath(url: string | undefined): boolean {
-  if (url === undefined || url.charCodeAt(1) !== 117 /* u */ || !url.startsWith('/ui')) return false;
-  const next = url.charCodeAt(3);
-  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
 
 function countConnections(listeners: readonly Listener[]): Promise<ReadonlyMap<string, number>> {

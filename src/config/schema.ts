@@ -38,6 +38,8 @@ const coordinator = z.strictObject({
   webuiPort: port.default(25000),
   weight: z.number().int().min(1).max(1000).default(1),
   state: operatorState.default('enabled'),
+  /** Gets new clients only while no primary (non-backup) coordinator is available (active-passive). */
+  backup: z.boolean().default(false),
 });
 
 const upstreamTls = z.strictObject({
@@ -84,10 +86,19 @@ export const configSchema = z.strictObject({
       tls: upstreamTls.prefault({}),
       /** Keep-alive connections per coordinator; each holds one of impalad's 64 fe_service_threads. */
       connectionsPerCoordinator: z.number().int().min(1).max(64).default(16),
+      /**
+       * Connections per coordinator for request bodies larger than maxReplayBytes, which are streamed:
+       * apart from connectionsPerCoordinator, so slow uploads never take the connections RPCs need.
+       */
+      streamingConnectionsPerCoordinator: z.number().int().min(1).max(64).default(4),
       keepAliveTimeoutMs: positiveMs.default(30_000),
       connectTimeoutMs: positiveMs.default(5_000),
-      /** Time to the response headers; GetOperationStatus long-polls and FETCH_ROWS_TIMEOUT_MS can block. */
+      /** Time to the response headers of RPCs that can block: ExecuteStatement, FetchResults, metadata calls. */
       headersTimeoutMs: positiveMs.default(600_000),
+      /** Time to the response headers of RPCs impalad answers promptly (src/hs2/rpc-limits.ts lists them). */
+      promptRpcTimeoutMs: positiveMs.default(60_000),
+      /** Per Thrift method, overrides both limits above, e.g. { GetOperationStatus: 120000 }. */
+      rpcTimeoutsMs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a Thrift method name'), positiveMs).default({}),
       /** Longest silence between response body chunks. */
       bodyIdleTimeoutMs: positiveMs.default(600_000),
       /** Request bodies up to this size are kept so a failed request can be replayed to a peer. */
@@ -131,6 +142,18 @@ export const configSchema = z.strictObject({
       /** Also read /backends?json and treat a quiescing coordinator as draining. */
       watchQuiescing: z.boolean().default(false),
       basicAuth: z.strictObject({ user: z.string().min(1), password: secret }).optional(),
+      /**
+       * Also probe the hs2 port itself with a harmless Thrift call (GetInfo, all-zero session
+       * handle); any HTTP answer, 401 included, counts as alive. Catches a coordinator whose web UI
+       * answers while its hs2 frontend does not. Off by default: with LDAP, impalad logs an error
+       * for each credential-less probe (README "Failover").
+       */
+      hs2Probe: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          path: z.string().startsWith('/').default('/cliservice'),
+        })
+        .prefault({}),
       /** Passive checks: this many resets/timeouts within failureWindowMs mark a coordinator down. */
       failureThreshold: z.number().int().min(1).default(5),
       failureWindowMs: positiveMs.default(10_000),

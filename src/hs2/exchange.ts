@@ -1,195 +1,125 @@
-// One hs2 request on its way through the proxy: an undici dispatch handler that streams the
-// coordinator's response to the client with backpressure both ways, and that moves the request to
-// a peer when its coordinator fails before the response began (DESIGN §5).
+// One hs2 request on its way through the proxy, after routing: an undici dispatch handler that
+// streams the coordinator's response to the client with backpressure both ways, moves the request
+// to a peer when its coordinator fails before the response began (failover.ts decides), and ends
+// in one Outcome. It reads its generation's settings and never calls back into the handler that
+// made it: handler → exchange → outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ProxyError, fromUpstreamError, toHttpStatus } from '../errors.ts';
 import { isHopByHop } from '../http/headers.ts';
-import type { Coordinator, FailoverTarget } from '../upstream/coordinator.ts';
+import type { Logger } from '../log.ts';
+import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
+import type { HealthMonitor } from '../upstream/health-monitor.ts';
+import type { InFlight } from '../upstream/registry.ts';
+import type { Candidates } from './candidates.ts';
+import { answerFor, decideFailure, isEvidence } from './failover.ts';
+import type { AttemptRecord, OutcomeSink, RepinReason } from './outcome.ts';
 import type { RequestBody } from './request-body.ts';
 import { streamRemainingBody } from './request-body.ts';
 import type { Hs2RequestHead } from './request-head.ts';
+import { respondText, unavailableText } from './respond.ts';
 import type { RouteDecision, Verdict } from './route.ts';
-import { readOpenSessionReply } from './sniff.ts';
-import type { SniffedRequest } from './sniff.ts';
-import type { Hs2Proxy } from './proxy.ts';
+import type { RpcLimits } from './rpc-limits.ts';
+import { readOpenSessionReply, readReplyStatusCode, type SniffedRequest } from './sniff.ts';
+import { upstreamHeaders, type HeaderSettings } from './upstream-headers.ts';
 
-/** OpenSession replies are small; one larger than this is not inspected. */
+/** OpenSession and CloseSession replies are small; one larger than this is not inspected. */
 const maxInspectedReplyBytes = 64 * 1024;
 
-export class Hs2Exchange implements FailoverTarget {
-  readonly proxy: Hs2Proxy;
+/** What every exchange of one generation shares, built once. */
+export interface ExchangeContext {
+  readonly headers: HeaderSettings;
+  readonly limits: RpcLimits;
+  /** Retry-After of a 503, in seconds. */
+  readonly retryAfterSec: string;
+  readonly monitor: HealthMonitor;
+  readonly finish: OutcomeSink;
+  readonly logger: Logger;
+}
+
+/** One request as the handler prepared it. */
+export interface ExchangeRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** Origin-form request target, as validated (request-target.ts). */
+  readonly path: string;
   readonly head: Hs2RequestHead;
   readonly body: RequestBody;
   readonly sniffed: SniffedRequest;
   readonly clientIp: string;
-  readonly startedAt = performance.now();
-  /** Coordinators this request was sent to, in order. */
-  readonly tried = new Set<Coordinator>();
+  readonly isTls: boolean;
+  /** The client's Cookie header without our cookie. */
+  readonly forwardCookie: string | undefined;
+  readonly candidates: Candidates;
+  readonly startedAt: number;
+}
 
-  coordinator: Coordinator | undefined;
-  verdict: Verdict;
-  reason: string | undefined;
-  setCookie: boolean;
-  stripAuth: boolean;
-  controller: Dispatcher.DispatchController | undefined;
-  hasResponseStarted = false;
-  isDone = false;
-  bytesOut = 0;
-  /** The client's Cookie header without our cookie, parsed once in Hs2Proxy.handle. */
-  forwardCookie: string | undefined;
-  /** Time spent waiting on coordinators (all attempts); the rest of the duration is the proxy's. */
-  upstreamMs = 0;
-  #sentAt = 0;
-  status = 0;
-  replays = 0;
-  error: ProxyError | undefined;
+export class Hs2Exchange implements InFlight {
+  readonly rpc: string | undefined;
+  readonly #context: ExchangeContext;
+  readonly #request: ExchangeRequest;
+  /** The coordinator of the current (or last) attempt. */
+  #coordinator: Coordinator | undefined;
+  /** The coordinator a Set-Cookie names; the attempt's, or a peer when the proxy answers a failure. */
+  #pinTo: Coordinator | undefined;
+  #verdict: Verdict;
+  #reason: RepinReason | undefined;
+  #setCookie: boolean;
+  #stripAuth: boolean;
+  #controller: Dispatcher.DispatchController | undefined;
+  #attempt: Attempt | undefined;
+  #attemptStartedAt = 0;
+  readonly #attempts: AttemptRecord[] = [];
+  /** Failed attempts whose failure may have been this request's own doing (failover.ts). */
+  #implicatingFailures = 0;
+  #upstreamMs = 0;
+  #hasResponseStarted = false;
+  #isDone = false;
+  #isFinished = false;
+  #status = 0;
+  #bytesOut = 0;
+  #error: ProxyError | undefined;
   #inspected: Buffer[] | undefined;
   #inspectedBytes = 0;
-  #attempt: Attempt | undefined;
-  #isLogged = false;
+  #openedSession: string | undefined;
+  #closedSession: string | undefined;
 
-  constructor(proxy: Hs2Proxy, req: IncomingMessage, res: ServerResponse, head: Hs2RequestHead, body: RequestBody, sniffed: SniffedRequest, clientIp: string, decision: RouteDecision) {
-    this.proxy = proxy;
-    this.req = req;
-    this.res = res;
-    this.head = head;
-    this.body = body;
-    this.sniffed = sniffed;
-    this.clientIp = clientIp;
-    this.verdict = decision.verdict;
-    this.reason = decision.reason;
-    this.setCookie = decision.setCookie;
-    this.stripAuth = decision.stripAuth;
-    res.once('close', () => this.#onClientClose());
+  constructor(context: ExchangeContext, request: ExchangeRequest, decision: RouteDecision) {
+    this.#context = context;
+    this.#request = request;
+    this.rpc = request.sniffed.method;
+    this.#pinTo = decision.coordinator;
+    this.#verdict = decision.verdict;
+    this.#reason = decision.reason;
+    this.#setCookie = decision.setCookie;
+    this.#stripAuth = decision.stripAuth;
+    request.res.once('close', () => this.#onClientClose());
   }
 
-  send(coordinator: Coordinator): void {
-    this.coordinator = coordinator;
-    this.controller = undefined;
-    this.tried.add(coordinator);
-    this.#sentAt = performance.now();
-    coordinator.inFlight.add(this);
-    if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens += 1;
-    const body = this.body.isComplete ? this.body.prefix : streamRemainingBody(this.body.prefix, this.req);
-    this.#attempt = new Attempt(this);
-    coordinator.pool.dispatch(
-      {
-        path: this.req.url ?? '/',
-        method: this.req.method as Dispatcher.HttpMethod,
-        headers: this.proxy.upstreamHeaders(this),
-        body: this.req.method === 'POST' ? body : null,
-      },
-      this.#attempt,
-    );
+  /** Sends to the routed coordinator, or answers 503 when there is none. */
+  start(): void {
+    const coordinator = this.#pinTo;
+    if (coordinator !== undefined) return this.#send(coordinator);
+    this.#setCookie = false;
+    this.#answer(new ProxyError('NO_COORDINATOR', 'no coordinator is available'));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.isDone) controller.abort(this.error ?? new ProxyError('CLIENT_ABORTED', 'client went away'));
+  /** Response body bytes sent to the client so far. */
+  get bytesOut(): number {
+    return this.#bytesOut;
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (statusCode < 200) return; // 100 Continue and friends stay between us and the coordinator
-    this.hasResponseStarted = true;
-    this.status = statusCode;
-    const res = this.res;
-    const out: string[] = [];
-    if (this.setCookie) out.push('set-cookie', this.proxy.setCookieFor(this.coordinator!, this.req));
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined || isHopByHop(name)) continue;
-      if (typeof value === 'string') out.push(name, value);
-      else for (const item of value) out.push(name, item);
-    }
-    // impala-shell 4.6 retries a 401 on the same connection only when it is closed
-    // (research/impala-protocol.md §2, "Connection reuse"); impalad always closes after a 401.
-    if (statusCode === 401) out.push('connection', 'close');
-    res.writeHead(statusCode, statusMessage || undefined, out);
-    if (statusCode === 200 && this.sniffed.method === 'OpenSession') this.#inspected = [];
-    res.on('drain', () => controller.resume());
+  /** The coordinator's response is held back because the client does not read (backpressure). */
+  get isUpstreamPaused(): boolean {
+    return this.#controller?.paused === true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.bytesOut += chunk.length;
-    if (this.#inspected !== undefined) {
-      this.#inspectedBytes += chunk.length;
-      if (this.#inspectedBytes <= maxInspectedReplyBytes) this.#inspected.push(chunk);
-      else this.#inspected = undefined;
-    }
-    if (!this.res.write(chunk)) controller.pause();
-  }
-
-  onResponseEnd(): void {
-    const coordinator = this.coordinator!;
-    if (this.#inspected !== undefined) {
-      const key = readOpenSessionReply(Buffer.concat(this.#inspected));
-      if (key !== undefined) this.proxy.sessions.learn(key, coordinator.name);
-    } else if (this.status === 200 && this.sniffed.method === 'CloseSession' && this.sniffed.sessionKey !== undefined) {
-      this.proxy.sessions.forget(this.sniffed.sessionKey);
-    }
-    this.res.end();
-    this.#finish();
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, cause: Error): void {
-    const coordinator = this.coordinator!;
-    this.#release(coordinator);
-    if (this.isDone) return this.#finish(); // the client left first
-    const error = fromUpstreamError(cause, coordinator.name);
-    this.proxy.reportFailure(coordinator, error);
-    if (this.hasResponseStarted) {
-      // Response bytes already reached the client: all we can do is end its connection.
-      this.error = error;
-      this.res.destroy(error);
-      return this.#finish();
-    }
-    if (error.replayable && this.body.isComplete) {
-      const peer = this.proxy.choosePeer(this);
-      if (peer !== undefined) {
-        this.replays += 1;
-        this.verdict = 'repinned';
-        this.reason = `failover: ${error.code}`;
-        this.setCookie = true;
-        this.stripAuth = true;
-        this.proxy.logger.warn({ event: 'replay', rpc: this.sniffed.method, from: coordinator.name, to: peer.name, code: error.code }, `replaying ${this.sniffed.method ?? 'request'} from ${coordinator.name} to ${peer.name}: ${error.message}`);
-        this.send(peer);
-        return;
-      }
-    }
-    this.error = error;
-    if (error.replayable) {
-      // Re-pin even when answering an error, so the client's retry lands on a healthy peer.
-      const peer = this.proxy.choosePeer(this);
-      if (peer !== undefined) {
-        this.coordinator = peer;
-        this.verdict = 'repinned';
-        this.reason = `failover: ${error.code}`;
-        this.setCookie = true;
-      } else {
-        this.setCookie = false;
-        // Every available coordinator has failed this request (the last one may still count as
-        // up: a reset alone does not mark it down). Say so as DESIGN §4 does for "no coordinator
-        // available" (503 + Retry-After, pin unchanged), not as a 502 the client cannot tell from
-        // a broken proxy; impyla and impala-shell honour Retry-After. A certificate or protocol
-        // failure is a misconfiguration, not an absence: it stays a 502 that names the cause.
-        if (error.code !== 'UPSTREAM_TLS' && error.code !== 'UPSTREAM_PROTOCOL') {
-          this.error = new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
-        }
-      }
-    }
-    this.proxy.respondError(this, this.error, toHttpStatus(this.error));
-    this.#finish();
-  }
-
-  /** The coordinator was marked down while this request waited on it. */
+  /** InFlight: the coordinator was marked down while this request waited on it. */
   failover(reason: string): void {
-    if (this.hasResponseStarted || this.isDone) return;
-    const error = new ProxyError('UPSTREAM_DOWN', `${this.coordinator?.name} marked down: ${reason}`);
-    if (this.controller !== undefined) {
-      this.controller.abort(error);
+    if (this.#hasResponseStarted || this.#isDone) return;
+    const error = new ProxyError('UPSTREAM_DOWN', `${this.#coordinator?.name} marked down: ${reason}`);
+    if (this.#controller !== undefined) {
+      this.#controller.abort(error);
       return;
     }
     // Still waiting for a connection (to a frozen coordinator the TLS handshake never ends): undici
@@ -199,26 +129,183 @@ export class Hs2Exchange implements FailoverTarget {
     this.onResponseError(undefined, error);
   }
 
-  #onClientClose(): void {
-    if (this.res.writableFinished || this.isDone) return;
-    this.isDone = true;
-    this.error ??= new ProxyError('CLIENT_ABORTED', 'client closed the connection before the response ended');
-    this.controller?.abort(this.error);
+  #send(coordinator: Coordinator): void {
+    const request = this.#request;
+    this.#coordinator = coordinator;
+    this.#pinTo = coordinator;
+    this.#controller = undefined;
+    request.candidates.markTried(coordinator);
+    coordinator.state.track(this);
+    this.#attemptStartedAt = performance.now();
+    const body = request.body;
+    const headers = upstreamHeaders(
+      { head: request.head, forwardCookie: request.forwardCookie, stripAuth: this.#stripAuth, isBodyComplete: body.isComplete, clientIp: request.clientIp, isTls: request.isTls },
+      this.#context.headers,
+    );
+    this.#attempt = new Attempt(this);
+    coordinator.dispatch(
+      {
+        path: request.path,
+        method: 'POST',
+        headers,
+        body: body.isComplete ? body.prefix : streamRemainingBody(body.prefix, request.req),
+        headersTimeout: this.#context.limits.headersTimeoutMs(this.rpc),
+      },
+      this.#attempt,
+      !body.isComplete,
+    );
   }
 
-  #release(coordinator: Coordinator): void {
-    if (!coordinator.inFlight.delete(this)) return;
-    this.upstreamMs += performance.now() - this.#sentAt;
-    if (this.sniffed.method === 'OpenSession') coordinator.pendingOpens -= 1;
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#isDone) controller.abort(this.#error ?? new ProxyError('CLIENT_ABORTED', 'client went away'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 100 Continue and friends stay between us and the coordinator
+    this.#hasResponseStarted = true;
+    this.#status = statusCode;
+    const res = this.#request.res;
+    const out: string[] = [];
+    // Ours first: impyla 0.18 and impala-shell 4.1–4.2 on Python 3 read only the first Set-Cookie.
+    if (this.#setCookie) out.push('set-cookie', this.#setCookieValue());
+    // Routed by its session handle while the cookie names another coordinator: the client's cookies
+    // (impala.auth among them) belong to that one, so this coordinator's are not passed on.
+    const keepsCookies = this.#verdict !== 'handle';
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || isHopByHop(name) || (!keepsCookies && name === 'set-cookie')) continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const item of value) out.push(name, item);
+    }
+    // impala-shell 4.6 retries a 401 on the same connection only when it is closed
+    // (research/impala-protocol.md §2, "Connection reuse"); impalad always closes after a 401.
+    if (statusCode === 401) out.push('connection', 'close');
+    res.writeHead(statusCode, statusMessage || undefined, out);
+    if (statusCode === 200 && (this.rpc === 'OpenSession' || this.rpc === 'CloseSession')) this.#inspected = [];
+    res.on('drain', () => controller.resume());
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bytesOut += chunk.length;
+    if (this.#inspected !== undefined) {
+      this.#inspectedBytes += chunk.length;
+      if (this.#inspectedBytes <= maxInspectedReplyBytes) this.#inspected.push(chunk);
+      else this.#inspected = undefined;
+    }
+    if (!this.#request.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#endAttempt(undefined);
+    if (this.#inspected !== undefined) this.#readSessionReply(Buffer.concat(this.#inspected));
+    this.#request.res.end();
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, cause: Error): void {
+    const coordinator = this.#coordinator!;
+    const error = fromUpstreamError(cause, coordinator.name);
+    this.#endAttempt(error.code);
+    if (this.#isDone) return this.#finish(); // the client left first
+    if (isEvidence(error, this.#implicatingFailures)) this.#context.monitor.observeFailure(coordinator.name, error);
+    const action = decideFailure({ error, hasResponseStarted: this.#hasResponseStarted, isBodyComplete: this.#request.body.isComplete, implicatingFailures: this.#implicatingFailures });
+    if (error.implicatesRequest) this.#implicatingFailures += 1;
+    if (action === 'cut') {
+      this.#error = error;
+      this.#request.res.destroy(error);
+      return this.#finish();
+    }
+    const peer = error.replayable ? this.#request.candidates.next() : undefined;
+    if (peer !== undefined) this.#repin(peer, error);
+    if (action === 'replay' && peer !== undefined) {
+      this.#context.logger.warn({ event: 'replay', rpc: this.rpc, from: coordinator.name, to: peer.name, code: error.code }, `replaying ${this.rpc ?? 'request'} from ${coordinator.name} to ${peer.name}: ${error.message}`);
+      return this.#send(peer);
+    }
+    // Answered here; the re-pin (when there is a peer) sends the client's retry to a healthy one.
+    if (peer === undefined) this.#setCookie = false;
+    this.#answer(answerFor(error, peer !== undefined));
+  }
+
+  #repin(peer: Coordinator, error: ProxyError): void {
+    this.#pinTo = peer;
+    this.#verdict = 'repinned';
+    this.#reason = 'failover';
+    this.#setCookie = true;
+    this.#stripAuth = true;
+    this.#error = error;
+  }
+
+  #answer(error: ProxyError): void {
+    this.#error = error;
+    const status = toHttpStatus(error);
+    const headers: Record<string, string | string[]> = {};
+    if (this.#setCookie && this.#pinTo !== undefined) headers['set-cookie'] = this.#setCookieValue();
+    if (status === 503) headers['retry-after'] = this.#context.retryAfterSec;
+    if (respondText(this.#request.res, status, status === 503 ? unavailableText : `${error.message}\n`, headers)) this.#status = status;
+    this.#finish();
+  }
+
+  #setCookieValue(): string {
+    const setCookie = this.#pinTo!.setCookie;
+    return this.#request.isTls ? setCookie.secure : setCookie.plain;
+  }
+
+  #readSessionReply(reply: Buffer): void {
+    const key = this.#request.sniffed.sessionKey;
+    if (this.rpc === 'OpenSession') this.#openedSession = readOpenSessionReply(reply);
+    // impalad answers HTTP 200 for every Thrift reply, errors included: only a successful
+    // CloseSession ended the session.
+    else if (key !== undefined) {
+      const code = readReplyStatusCode(reply);
+      if (code === 0 || code === 1) this.#closedSession = key;
+    }
+  }
+
+  #onClientClose(): void {
+    if (this.#request.res.writableFinished || this.#isDone) return;
+    this.#isDone = true;
+    this.#error ??= new ProxyError('CLIENT_ABORTED', 'client closed the connection before the response ended');
+    if (this.#controller !== undefined) return this.#controller.abort(this.#error);
+    // Not started yet (queued for a connection): nothing reached the coordinator; stop it from ever starting.
+    this.#attempt?.abandon();
+    if (this.#coordinator !== undefined) this.#endAttempt(this.#error.code);
+    this.#finish();
+  }
+
+  /** The current attempt is over: it no longer counts as in flight on its coordinator. */
+  #endAttempt(code: AttemptRecord['error']): void {
+    const coordinator = this.#coordinator;
+    if (coordinator === undefined || !coordinator.state.untrack(this)) return;
+    const ms = performance.now() - this.#attemptStartedAt;
+    this.#upstreamMs += ms;
+    this.#attempts.push({ coordinator: coordinator.name, ms, error: code });
   }
 
   #finish(): void {
-    if (this.coordinator !== undefined) this.#release(this.coordinator);
-    for (const coordinator of this.tried) this.#release(coordinator);
-    this.isDone = true;
-    if (this.#isLogged) return;
-    this.#isLogged = true;
-    this.proxy.logAccess(this);
+    this.#isDone = true;
+    if (this.#isFinished) return;
+    this.#isFinished = true;
+    const request = this.#request;
+    const body = request.body;
+    const last = this.#attempts.at(-1);
+    this.#context.finish({
+      rpc: this.rpc,
+      client: request.clientIp,
+      verdict: this.#verdict,
+      repin: this.#reason,
+      servedBy: this.#hasResponseStarted && last !== undefined ? last.coordinator : undefined,
+      pinnedTo: this.#setCookie && this.#status !== 0 ? this.#pinTo?.name : undefined,
+      status: this.#status,
+      bytesIn: body.isComplete ? body.prefix.length : Number(request.head.contentLength ?? 0) || 0,
+      bytesOut: this.#bytesOut,
+      totalMs: performance.now() - request.startedAt,
+      upstreamMs: this.#upstreamMs,
+      attempts: this.#attempts,
+      error: this.#error,
+      openedSession: this.#openedSession,
+      closedSession: this.#closedSession,
+    });
   }
 }
 
@@ -227,9 +314,11 @@ export class Hs2Exchange implements FailoverTarget {
  * until abandoned; an abandoned dispatch is aborted when it starts and its late callbacks are
  * dropped, so they cannot touch the exchange's next attempt.
  */
-class Attempt implements Dispatcher.DispatchHandler {
+class Attempt implements DispatchAttempt {
   readonly #exchange: Hs2Exchange;
   #isAbandoned = false;
+  isInDispatch = false;
+  wasRejected = false;
 
   constructor(exchange: Hs2Exchange) {
     this.#exchange = exchange;
@@ -240,7 +329,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.#isAbandoned) controller.abort(new ProxyError('UPSTREAM_DOWN', 'abandoned: the coordinator was marked down while this request waited for a connection'));
+    if (this.#isAbandoned) controller.abort(new ProxyError('UPSTREAM_DOWN', 'abandoned: the request moved on before a connection was free'));
     else this.#exchange.onRequestStart(controller);
   }
 
@@ -257,6 +346,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(controller: Dispatcher.DispatchController, cause: Error): void {
+    if (this.isInDispatch) this.wasRejected = true;
     if (!this.#isAbandoned) this.#exchange.onResponseError(controller, cause);
   }
 }

@@ -12,12 +12,13 @@ export interface RequestBody {
 
 /**
  * Resolves once the body ended or more than `keepBytes` arrived; the request is then paused.
- * Rejects when the client goes away first.
+ * Rejects when the client goes away first. `before`: bytes already read by an earlier call, for a
+ * caller that needs more of the prefix (the sniffer, when maxReplayBytes is smaller than a header).
  */
-export function readRequestBody(req: IncomingMessage, keepBytes: number): Promise<RequestBody> {
+export function readRequestBody(req: IncomingMessage, keepBytes: number, before?: Buffer): Promise<RequestBody> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
+    const chunks: Buffer[] = before === undefined || before.length === 0 ? [] : [before];
+    let length = before?.length ?? 0;
     const finish = (isComplete: boolean) => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -51,13 +52,14 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number): Promis
       req.off('close', onClose);
     };
     if (req.readableEnded) {
-      resolve({ prefix: Buffer.alloc(0), isComplete: true });
+      resolve({ prefix: before ?? Buffer.alloc(0), isComplete: true });
       return;
     }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
+    if (before !== undefined) req.resume();
   });
 }
 

@@ -1,6 +1,7 @@
 // session key → coordinator name, learned from OpenSession replies. It is a per-replica fallback
 // (the cookie is the source of truth) that keeps affinity for clients that drop our cookie, and it
 // feeds the per-coordinator session counts of least-sessions. Bounded in entries and idle time.
+// Process lifetime: sessions live on coordinators, not on config generations.
 
 interface Entry {
   readonly coordinator: string;
@@ -11,11 +12,13 @@ export interface SessionMapOptions {
   readonly idleTtlMs: number;
   readonly maxEntries: number;
   /** Called with +1 / -1 when a coordinator gains or loses a learned session. */
-  readonly onCountChange: (coordinator: string, delta: number) => void;
+  readonly onCountChange?: (coordinator: string, delta: number) => void;
 }
 
 export class SessionMap {
   readonly #entries = new Map<string, Entry>();
+  /** Learned sessions per coordinator, kept with the entries: least-sessions reads it per new pin. */
+  readonly #counts = new Map<string, number>();
   readonly #options: SessionMapOptions;
   readonly #sweeper: NodeJS.Timeout;
 
@@ -38,7 +41,7 @@ export class SessionMap {
       if (oldest !== undefined) this.forget(oldest);
     }
     this.#entries.set(key, { coordinator, lastSeenMs: nowMs });
-    this.#options.onCountChange(coordinator, 1);
+    this.#count(coordinator, 1);
   }
 
   /** The coordinator that owns the session; refreshes its idle timer. */
@@ -53,7 +56,14 @@ export class SessionMap {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
     this.#entries.delete(key);
-    this.#options.onCountChange(entry.coordinator, -1);
+    this.#count(entry.coordinator, -1);
+  }
+
+  #count(coordinator: string, delta: number): void {
+    const count = (this.#counts.get(coordinator) ?? 0) + delta;
+    if (count === 0) this.#counts.delete(coordinator);
+    else this.#counts.set(coordinator, count);
+    this.#options.onCountChange?.(coordinator, delta);
   }
 
   /** A coordinator that went down lost its sessions (impalad keeps them in memory only). */
@@ -69,9 +79,7 @@ export class SessionMap {
   }
 
   countFor(coordinator: string): number {
-    let count = 0;
-    for (const entry of this.#entries.values()) if (entry.coordinator === coordinator) count += 1;
-    return count;
+    return this.#counts.get(coordinator) ?? 0;
   }
 
   sweep(nowMs: number): void {

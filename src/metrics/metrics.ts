@@ -2,7 +2,8 @@
 // the tests, never collide). Counters are bumped from the hot path through label children resolved
 // once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Hs2Exchange } from '../hs2/exchange.ts';
+import type { Outcome } from '../hs2/outcome.ts';
+import { verdicts, type Verdict } from '../hs2/route.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
 
@@ -68,7 +69,9 @@ export class ProxyMetrics {
   readonly proxyAdded: Histogram<'coordinator'>;
   readonly bytesIn: Counter<'coordinator'>;
   readonly bytesOut: Counter<'coordinator'>;
-  readonly #verdicts: Record<Hs2Exchange['verdict'], Counter.Internal>;
+  readonly #verdicts: Record<Verdict, Counter.Internal>;
+  readonly #upstreamFailures: Counter<'coordinator' | 'code'>;
+  readonly #refused: Counter<'code'>;
   readonly #repins: Counter<'reason'>;
   readonly #pinsIssued: Counter.Internal;
   readonly #replays: Counter.Internal;
@@ -89,8 +92,10 @@ export class ProxyMetrics {
     this.proxyAdded = new Histogram({ name: `${prefix}proxy_added_duration_seconds`, help: 'Time an hs2 request spent in the proxy before it was dispatched to a coordinator (body read, sniffing, routing)', labelNames: ['coordinator'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
     this.bytesIn = new Counter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers });
     this.bytesOut = new Counter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers });
-    const verdicts = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers });
-    this.#verdicts = { new: verdicts.labels('new'), kept: verdicts.labels('kept'), recovered: verdicts.labels('recovered'), repinned: verdicts.labels('repinned'), invalid: verdicts.labels('invalid') };
+    const verdictCounter = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle, re-pinned there), handle (by session handle, cookie left alone), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers });
+    this.#verdicts = Object.fromEntries(verdicts.map((verdict) => [verdict, verdictCounter.labels(verdict)])) as Record<Verdict, Counter.Internal>;
+    this.#upstreamFailures = new Counter({ name: `${prefix}upstream_failures_total`, help: 'Failed attempts of hs2 requests, charged to the coordinator that failed them, by error code (UPSTREAM_RESET, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_DOWN…)', labelNames: ['coordinator', 'code'], registers });
+    this.#refused = new Counter({ name: `${prefix}refused_requests_total`, help: 'hs2 requests the proxy answered itself without sending them to a coordinator (bad method, target or body; client gone; body timeout), by error code', labelNames: ['code'], registers });
     this.#repins = new Counter({ name: `${prefix}repins_total`, help: 'Clients moved to another coordinator, by reason (down, disabled, removed, draining, failover)', labelNames: ['reason'], registers });
     this.#pinsIssued = new Counter({ name: `${prefix}pins_issued_total`, help: 'Responses that carried a new affinity cookie', registers }).labels();
     this.#replays = new Counter({ name: `${prefix}replays_total`, help: 'Requests replayed to a peer after their coordinator failed before responding', registers }).labels();
@@ -172,29 +177,41 @@ export class ProxyMetrics {
     return series;
   }
 
-  /** Hs2Proxy's onExchangeEnd. */
-  observeExchange(exchange: Hs2Exchange): void {
-    const now = performance.now();
-    this.#verdicts[exchange.verdict].inc();
-    if (exchange.verdict === 'repinned' && exchange.reason !== undefined) this.#repins.labels(repinReason(exchange.reason)).inc();
-    if (exchange.replays > 0) this.#replays.inc(exchange.replays);
-    const coordinator = exchange.coordinator;
-    const error = exchange.error;
-    if (coordinator === undefined || error?.code === 'NO_COORDINATOR') {
-      this.#unavailable.inc();
+  /**
+   * Every hs2 request's Outcome. A request is counted against the coordinator whose response the
+   * client got or, when the proxy answered a failure itself, the coordinator that failed it; its
+   * failed attempts are counted against the coordinators that failed them, never against the peer
+   * that answered the replay.
+   */
+  observe(outcome: Outcome): void {
+    if (outcome.verdict === undefined) {
+      if (outcome.error !== undefined) this.#refused.labels(outcome.error.code).inc();
       return;
     }
-    if (exchange.setCookie && exchange.status !== 0) this.#pinsIssued.inc();
-    const series = this.series(coordinator.name);
-    const method = exchange.sniffed.method;
-    series.countRequest(method === undefined ? 'unknown' : knownMethods.has(method) ? method : 'other', exchange.status);
-    const totalSec = (now - exchange.startedAt) / 1000;
-    series.duration.observe(totalSec);
-    series.proxyAdded.observe(Math.max(0, now - exchange.startedAt - exchange.upstreamMs) / 1000);
-    series.bytesIn.inc(exchange.body.isComplete ? exchange.body.prefix.length : Number(exchange.head.contentLength ?? 0) || 0);
-    series.bytesOut.inc(exchange.bytesOut);
-    const isError = exchange.status >= 500 || (error !== undefined && error.source !== 'client');
-    series.recent.record(Date.now(), totalSec * 1000, isError);
+    this.#verdicts[outcome.verdict].inc();
+    if (outcome.repin !== undefined && outcome.verdict === 'repinned') this.#repins.labels(outcome.repin).inc();
+    const attempts = outcome.attempts;
+    if (attempts.length > 1) this.#replays.inc(attempts.length - 1);
+    const nowMs = Date.now();
+    for (const attempt of attempts) {
+      if (attempt.error === undefined || attempt.error === 'CLIENT_ABORTED') continue;
+      this.#upstreamFailures.labels(attempt.coordinator, attempt.error).inc();
+      this.series(attempt.coordinator).recent.record(nowMs, attempt.ms, true);
+    }
+    if (outcome.pinnedTo !== undefined) this.#pinsIssued.inc();
+    if (outcome.error?.code === 'NO_COORDINATOR') this.#unavailable.inc();
+    const charged = outcome.servedBy ?? attempts.at(-1)?.coordinator;
+    if (charged === undefined) return;
+    const series = this.series(charged);
+    const method = outcome.rpc;
+    series.countRequest(method === undefined ? 'unknown' : knownMethods.has(method) ? method : 'other', outcome.status);
+    // The time this coordinator took (and the proxy's share), not the time lost on a failed peer first.
+    const own = outcome.servedBy !== undefined ? attempts.at(-1)!.ms + (outcome.totalMs - outcome.upstreamMs) : outcome.totalMs;
+    series.duration.observe(own / 1000);
+    series.proxyAdded.observe(Math.max(0, outcome.totalMs - outcome.upstreamMs) / 1000);
+    series.bytesIn.inc(outcome.bytesIn);
+    series.bytesOut.inc(outcome.bytesOut);
+    if (outcome.servedBy !== undefined) series.recent.record(nowMs, own, outcome.status >= 500);
   }
 
   countConnection(listener: string): void {

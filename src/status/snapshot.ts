@@ -1,7 +1,6 @@
 // What /status shows, as data: the HTML page and /status?format=json render this one object, so
 // the two can never disagree.
 import type { ProxyMetrics } from '../metrics/metrics.ts';
-import type { ProbeResult } from '../upstream/health.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 
 export interface CoordinatorStatus {
@@ -41,9 +40,6 @@ export interface StatusSource {
   readonly version: string;
   readonly startedAtMs: number;
   coordinators(): readonly Coordinator[];
-  lastProbe(coordinator: Coordinator): ProbeResult | undefined;
-  /** When an operator last changed this coordinator's state, if ever. */
-  operatorChangedAtMs(name: string): number | undefined;
   generation(): { readonly number: number; readonly loadedAtMs: number };
   readonly metrics: ProxyMetrics;
 }
@@ -52,8 +48,8 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
   const generation = source.generation();
   const coordinators = source.coordinators().map((c): CoordinatorStatus => {
     const recent = source.metrics.series(c.name).recent.summarize(nowMs);
-    const probe = source.lastProbe(c);
-    const operatorAt = source.operatorChangedAtMs(c.name);
+    const probe = c.lastProbe;
+    const operatorAt = c.state.operatorOverride?.atMs;
     const sinceMs = operatorAt !== undefined && operatorAt > c.healthSince ? operatorAt : c.healthSince;
     return {
       index: c.index,

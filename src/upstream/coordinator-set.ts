@@ -4,21 +4,31 @@ import type { Config } from '../config/schema.ts';
 import { formatSetCookie } from '../affinity/cookie-header.ts';
 import { TokenTable } from '../affinity/token.ts';
 import type { Logger } from '../log.ts';
-import { upstreamTlsOptions } from '../tls/files.ts';
+import type { UpstreamTlsOptions } from '../tls/files.ts';
 import { Coordinator } from './coordinator.ts';
+import type { CoordinatorRegistry } from './registry.ts';
+
+export interface CoordinatorSetOptions {
+  readonly config: Config;
+  readonly secrets: readonly string[];
+  readonly registry: CoordinatorRegistry;
+  /** Upstream TLS material, read and validated once for the generation (hs2 pools). */
+  readonly tls: UpstreamTlsOptions | undefined;
+  readonly logger: Logger;
+}
 
 export class CoordinatorSet {
   readonly all: readonly Coordinator[];
   readonly tokens: TokenTable;
   readonly #byName: Map<string, Coordinator>;
+  readonly #hasBackups: boolean;
 
-  /**
-   * `formerNames`: coordinators of earlier generations (reloads). Their tokens still resolve, so a
-   * client pinned to a removed coordinator is re-pinned as `removed`, not treated as a forgery.
-   */
-  constructor(config: Config, secrets: readonly string[], logger: Logger, formerNames: Iterable<string> = []) {
-    this.tokens = new TokenTable(secrets, [...new Set([...config.coordinators.map((c) => c.name), ...formerNames])]);
-    const tls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  constructor(options: CoordinatorSetOptions) {
+    const { config, registry, logger } = options;
+    for (const coordinator of config.coordinators) registry.obtain(coordinator.name);
+    // Names of earlier generations stay in the table: a client pinned to a coordinator removed by a
+    // reload is re-pinned as `removed`, not treated as a forgery.
+    this.tokens = new TokenTable(options.secrets, [...registry.everConfigured]);
     const webuiTls = (config.upstream.webuiMode ?? config.upstream.mode) === 'tls';
     const cookie = { name: config.cookie.name, maxAgeSec: config.cookie.maxAgeSec };
     this.all = config.coordinators.map((coordinatorConfig, i) => {
@@ -26,8 +36,9 @@ export class CoordinatorSet {
       return new Coordinator({
         config: coordinatorConfig,
         index: i + 1,
+        state: registry.obtain(coordinatorConfig.name),
         upstream: config.upstream,
-        tls,
+        tls: options.tls,
         webuiTls,
         setCookie: {
           plain: formatSetCookie(token, { ...cookie, isSecure: false }),
@@ -37,6 +48,7 @@ export class CoordinatorSet {
       });
     });
     this.#byName = new Map(this.all.map((coordinator) => [coordinator.name, coordinator]));
+    this.#hasBackups = this.all.some((coordinator) => coordinator.isBackup);
   }
 
   byName(name: string): Coordinator | undefined {
@@ -49,11 +61,19 @@ export class CoordinatorSet {
     return this.#byName.get(key);
   }
 
-  /** Coordinators that may take new clients, minus those already tried for this request. */
-  available(exclude?: ReadonlySet<Coordinator>): Coordinator[] {
+  /**
+   * Coordinators that may take new clients, minus those already tried: the available primaries,
+   * or, only while none is available, the available backups (HAProxy's `backup`; DESIGN §11).
+   */
+  available(exclude?: ReadonlySet<string>): Coordinator[] {
+    const primaries = this.#collect(false, exclude);
+    return primaries.length > 0 || !this.#hasBackups ? primaries : this.#collect(true, exclude);
+  }
+
+  #collect(isBackup: boolean, exclude: ReadonlySet<string> | undefined): Coordinator[] {
     const result: Coordinator[] = [];
     for (const coordinator of this.all) {
-      if (coordinator.isAvailable && !exclude?.has(coordinator)) result.push(coordinator);
+      if (coordinator.isBackup === isBackup && coordinator.isAvailable && !exclude?.has(coordinator.name)) result.push(coordinator);
     }
     return result;
   }

@@ -1,22 +1,30 @@
-// One configured coordinator: its identity, its upstream pool, and the state that routing reads
-// (health × operator state, learned sessions, in-flight requests).
+// One configured coordinator in one config generation: identity, addresses, the precomputed
+// Set-Cookie values that pin a client to it, and its upstream connection pools (wiring). What is
+// known about it at run time — health, operator state, sessions, requests in flight — lives in its
+// process-lifetime CoordinatorState (registry.ts) and is only read through here.
 import { isIP } from 'node:net';
-import { Pool } from 'undici';
-import type { CoordinatorConfig, Config, OperatorState } from '../config/schema.ts';
+import { Pool, type Dispatcher } from 'undici';
+import type { Config, CoordinatorConfig, OperatorState } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { UpstreamTlsOptions } from '../tls/files.ts';
+import type { HealthState } from './health-machine.ts';
+import type { CoordinatorState, InFlight, ProbeResult } from './registry.ts';
 
-export type HealthState = 'up' | 'down';
+export type { HealthState };
 
-/** An in-flight hs2 exchange that can be moved to a peer if its coordinator is marked down. */
-export interface FailoverTarget {
-  failover(reason: string): void;
+/** A dispatch handler that can tell whether undici rejected the dispatch before queueing it. */
+export interface DispatchAttempt extends Dispatcher.DispatchHandler {
+  /** Set by Coordinator.dispatch around the call into undici. */
+  isInDispatch: boolean;
+  /** Set by the handler when onResponseError arrived while isInDispatch. */
+  wasRejected: boolean;
 }
 
 export interface CoordinatorOptions {
   readonly config: CoordinatorConfig;
   /** 1-based position in the config (the n of /ui/<n>). */
   readonly index: number;
+  readonly state: CoordinatorState;
   readonly upstream: Config['upstream'];
   readonly tls: UpstreamTlsOptions | undefined;
   readonly webuiTls: boolean;
@@ -30,24 +38,18 @@ export class Coordinator {
   readonly name: string;
   readonly config: CoordinatorConfig;
   readonly weight: number;
+  readonly isBackup: boolean;
   readonly hs2Origin: string;
   readonly webuiOrigin: string;
   readonly setCookie: { readonly plain: string; readonly secure: string };
-  readonly pool: Pool;
+  readonly state: CoordinatorState;
   readonly logger: Logger;
-
-  health: HealthState = 'up';
-  healthSince = Date.now();
-  healthReason = 'initial';
-  operatorState: OperatorState;
-  /** /backends?json says this impalad is shutting down gracefully: treat as draining. */
-  isQuiescing = false;
-
-  /** HS2 sessions learned from OpenSession replies (least-sessions). */
-  sessions = 0;
-  /** OpenSession requests sent here whose reply has not arrived yet. */
-  pendingOpens = 0;
-  readonly inFlight = new Set<FailoverTarget>();
+  readonly #upstream: Config['upstream'];
+  readonly #connect: object | undefined;
+  /** Ordinary RPCs: bodies kept whole (up to maxReplayBytes). */
+  #pool: Pool;
+  /** Request bodies too large to keep, streamed: their own few connections, so slow uploads cannot take the ones RPCs need. */
+  #streamPool: Pool;
 
   constructor(options: CoordinatorOptions) {
     const { config, upstream, tls } = options;
@@ -55,28 +57,63 @@ export class Coordinator {
     this.name = config.name;
     this.config = config;
     this.weight = config.weight;
-    this.operatorState = config.state;
+    this.isBackup = config.backup;
+    this.state = options.state;
     this.setCookie = options.setCookie;
     this.logger = options.logger.child({ coordinator: config.name });
+    this.#upstream = upstream;
     const hostPart = isIP(config.host) === 6 ? `[${config.host}]` : config.host;
     this.hs2Origin = `${upstream.mode === 'tls' ? 'https' : 'http'}://${hostPart}:${config.hs2Port}`;
     this.webuiOrigin = `${options.webuiTls ? 'https' : 'http'}://${hostPart}:${config.webuiPort}`;
-    this.pool = new Pool(this.hs2Origin, {
-      connections: upstream.connectionsPerCoordinator,
-      pipelining: 1,
-      keepAliveTimeout: upstream.keepAliveTimeoutMs,
-      // A coordinator closes idle connections on its own schedule; do not keep one past ours.
-      keepAliveMaxTimeout: upstream.keepAliveTimeoutMs,
-      headersTimeout: upstream.headersTimeoutMs,
-      bodyTimeout: upstream.bodyIdleTimeoutMs,
-      connectTimeout: upstream.connectTimeoutMs,
-      ...(upstream.mode === 'tls' && { connect: tlsConnectOptions(tls, config.host) }),
-    });
+    this.#connect = upstream.mode === 'tls' ? tlsConnectOptions(tls, config.host) : undefined;
+    this.#pool = this.#makePool(upstream.connectionsPerCoordinator);
+    this.#streamPool = this.#makePool(upstream.streamingConnectionsPerCoordinator);
+  }
+
+  get health(): HealthState {
+    return this.state.health.state;
+  }
+
+  get healthSince(): number {
+    return this.state.health.sinceMs;
+  }
+
+  get healthReason(): string {
+    return this.state.health.reason;
+  }
+
+  get operatorState(): OperatorState {
+    return this.state.operatorState(this.config.state);
+  }
+
+  get isQuiescing(): boolean {
+    return this.state.isQuiescing;
+  }
+
+  get sessions(): number {
+    return this.state.sessions;
+  }
+
+  get pendingOpens(): number {
+    return this.state.pendingOpens;
+  }
+
+  get inFlight(): ReadonlySet<InFlight> {
+    return this.state.inFlight;
+  }
+
+  get lastProbe(): ProbeResult | undefined {
+    return this.state.lastProbe;
+  }
+
+  /** The pool of ordinary RPCs (metrics read its stats). */
+  get pool(): Pool {
+    return this.#pool;
   }
 
   /** May take new clients. */
   get isAvailable(): boolean {
-    return this.health === 'up' && this.operatorState === 'enabled' && !this.isQuiescing;
+    return this.health === 'up' && this.operatorState === 'enabled' && !this.state.isQuiescing;
   }
 
   /** May keep serving the clients already pinned here (draining keeps them). */
@@ -84,28 +121,50 @@ export class Coordinator {
     return this.health === 'up' && this.operatorState !== 'disabled';
   }
 
-  /** Returns true when the state changed. */
-  setHealth(health: HealthState, reason: string): boolean {
-    if (this.health === health) return false;
-    this.health = health;
-    this.healthSince = Date.now();
-    this.healthReason = reason;
-    this.logger.warn({ event: 'health', health, reason }, `coordinator ${this.name} is ${health}: ${reason}`);
-    if (health === 'down') this.failoverInFlight(reason);
-    return true;
+  /**
+   * Sends one request. undici answers a request it refuses to build (a bad path, a bad header) by
+   * calling onResponseError inside dispatch() and marking the pool's client as needing a drain
+   * that never comes (undici 8 pool-base.js kDispatch): 16 such requests left every slot of a pool
+   * unusable and every later RPC queued forever. Such a pool is replaced at once; its requests in
+   * flight finish on it.
+   */
+  dispatch(options: Dispatcher.DispatchOptions, handler: DispatchAttempt, isStreaming: boolean): void {
+    const pool = isStreaming ? this.#streamPool : this.#pool;
+    handler.isInDispatch = true;
+    try {
+      pool.dispatch(options, handler);
+    } finally {
+      handler.isInDispatch = false;
+    }
+    if (!handler.wasRejected || pool.closed || pool.destroyed) return;
+    this.logger.error({ event: 'pool-replaced', streaming: isStreaming }, `undici refused a request to ${this.name} before sending it: replacing the connection pool`);
+    const fresh = this.#makePool(isStreaming ? this.#upstream.streamingConnectionsPerCoordinator : this.#upstream.connectionsPerCoordinator);
+    if (isStreaming) this.#streamPool = fresh;
+    else this.#pool = fresh;
+    void pool.close().catch(() => undefined);
   }
 
-  /** Moves every request waiting on this coordinator to a peer (DESIGN §5). */
-  failoverInFlight(reason: string): void {
-    for (const target of [...this.inFlight]) target.failover(reason);
+  async close(): Promise<void> {
+    await Promise.all([this.#pool.close(), this.#streamPool.close()]);
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async destroy(): Promise<void> {
+    await Promise.all([this.#pool.destroy(), this.#streamPool.destroy()]);
   }
 
-  destroy(): Promise<void> {
-    return this.pool.destroy();
+  #makePool(connections: number): Pool {
+    const upstream = this.#upstream;
+    return new Pool(this.hs2Origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: upstream.keepAliveTimeoutMs,
+      // A coordinator closes idle connections on its own schedule; do not keep one past ours.
+      keepAliveMaxTimeout: upstream.keepAliveTimeoutMs,
+      headersTimeout: upstream.headersTimeoutMs,
+      bodyTimeout: upstream.bodyIdleTimeoutMs,
+      connectTimeout: upstream.connectTimeoutMs,
+      ...(this.#connect !== undefined && { connect: this.#connect }),
+    });
   }
 }
 

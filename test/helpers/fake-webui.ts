@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
+import { CoordinatorRegistry } from '../../src/upstream/registry.ts';
 import { CoordinatorSet } from '../../src/upstream/coordinator-set.ts';
 import { WebUiProxy } from '../../src/webui/index.ts';
 import { certPath, readCert } from './certs.ts';
@@ -196,7 +197,7 @@ export async function startWebUiHarness(options: {
     ...options.config,
   });
   const logger = options.logger ?? silentLogger;
-  const coordinators = new CoordinatorSet(config, [...config.cookie.secrets], logger);
+  const coordinators = new CoordinatorSet({ config, secrets: config.cookie.secrets, registry: new CoordinatorRegistry(() => 0), tls: undefined, logger });
   const webui = new WebUiProxy({ config, coordinators, logger });
   const server = createHttpsServer({ cert: readCert('proxy.pem'), key: readCert('proxy-key.pem') }, (req, res) => webui.handle(req, res));
   const sockets = new Set<Socket>();

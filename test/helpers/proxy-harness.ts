@@ -11,7 +11,7 @@ import { LogSink } from './log-sink.ts';
 export interface HarnessOptions {
   readonly coordinators?: number;
   readonly cluster?: Omit<ClusterOptions, 'count' | 'tls'>;
-  /** Merged over the harness defaults (shallow per top-level key). */
+  /** Merged over the harness defaults (shallow per top-level key; `upstream` one level deeper). */
   readonly config?: Partial<ConfigInput>;
   readonly logLevel?: 'info' | 'debug' | 'warn';
 }
@@ -30,17 +30,18 @@ export interface Harness {
 export const coordinatorTls = { certFile: certPath('coordinator.pem'), keyFile: certPath('coordinator-key.pem') };
 
 export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<ConfigInput> = {}): ConfigInput {
+  const { upstream, ...rest } = overrides;
   return {
     listen: { https: { host: '127.0.0.1', port: 0 } },
     tls: { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem') },
     coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2Port: c.hs2Port, webuiPort: c.webuiPort })),
-    upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') } },
+    upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') }, ...upstream },
     cookie: { secrets: ['test-secret-1'] },
     // Fast health checks keep failover tests short (the defaults are tested on their own), with a
     // probe timeout a loaded 2-core machine still meets: 150 ms flapped coordinators under load.
     health: { intervalMs: 300, timeoutMs: 250, rise: 2, fall: 2 },
     admin: null,
-    ...overrides,
+    ...rest,
   };
 }
 

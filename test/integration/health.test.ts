@@ -46,9 +46,9 @@ describe('health events', () => {
     await client.ping(); // refused → down at once, replayed to a peer
     expect(coordinator.health).toBe('down');
     // Let the probes fail past `fall` too: they must not log the same change again.
-    await waitFor(() => (h.proxy.health.lastProbe(coordinator)?.atMs ?? 0) > Date.now() - 100 && !h.proxy.health.lastProbe(coordinator)!.isUp, { what: 'a failed probe' });
-    const probedAt = h.proxy.health.lastProbe(coordinator)!.atMs;
-    await waitFor(() => h.proxy.health.lastProbe(coordinator)!.atMs > probedAt + 500, { what: 'two more probes' });
+    await waitFor(() => (coordinator.lastProbe?.atMs ?? 0) > Date.now() - 100 && !coordinator.lastProbe!.isUp, { what: 'a failed probe' });
+    const probedAt = coordinator.lastProbe!.atMs;
+    await waitFor(() => coordinator.lastProbe!.atMs > probedAt + 500, { what: 'two more probes' });
 
     await victim.start();
     await waitFor(() => coordinator.health === 'up', { what: `${name} up` });
@@ -63,12 +63,12 @@ describe('health events', () => {
     const h = (harness = await startHarness({ coordinators: 2, config: { health: fastHealth } }));
     const [sim] = h.cluster.coordinators;
     const coordinator = h.proxy.coordinators.byName(sim!.name)!;
-    await waitFor(() => h.proxy.health.lastProbe(coordinator)?.isUp, { what: 'a good probe' });
+    await waitFor(() => coordinator.lastProbe?.isUp, { what: 'a good probe' });
 
     sim!.setHealthy(false);
-    await waitFor(() => h.proxy.health.lastProbe(coordinator)?.isUp === false, { what: 'a failed probe' });
+    await waitFor(() => coordinator.lastProbe?.isUp === false, { what: 'a failed probe' });
     sim!.setHealthy(true);
-    await waitFor(() => h.proxy.health.lastProbe(coordinator)?.isUp, { what: 'a good probe again' });
+    await waitFor(() => coordinator.lastProbe?.isUp, { what: 'a good probe again' });
     expect(coordinator.health).toBe('up');
     expect(healthEvents(h, sim!.name)).toEqual([]);
 

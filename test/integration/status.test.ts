@@ -48,7 +48,7 @@ describe('status page', () => {
     harness.proxy.setOperatorState('2', 'drain', 'test');
     harness.cluster.coordinators[2]!.setHealthy(false);
     await waitFor(() => harness.proxy.coordinators.all[2]!.health === 'down', { what: 'coordinator 3 down' });
-    await waitFor(() => harness.proxy.coordinators.all.every((c) => harness.proxy.health.lastProbe(c) !== undefined), { what: 'a probe of each' });
+    await waitFor(() => harness.proxy.coordinators.all.every((c) => c.lastProbe !== undefined), { what: 'a probe of each' });
 
     const adminUrl = harness.proxy.adminUrl();
     const page = await browser!.newPage();

@@ -54,7 +54,7 @@ describe('streaming large bodies', () => {
     });
     response.pause(); // a client that does not read: the proxy must stop reading from the coordinator
     const exchange = await waitFor(() => [...proxy.coordinators.all[0]!.inFlight][0] as Hs2Exchange | undefined, { what: 'the exchange in flight' });
-    await waitFor(() => exchange.controller?.paused, { what: 'backpressure to reach the upstream', timeoutMs: 15_000 });
+    await waitFor(() => exchange.isUpstreamPaused, { what: 'backpressure to reach the upstream', timeoutMs: 15_000 });
     const heldBytes = process.memoryUsage().arrayBuffers - baseline;
     expect(exchange.bytesOut).toBeLessThan(tenMiB);
     expect(heldBytes).toBeLessThan(4 * 1024 * 1024);

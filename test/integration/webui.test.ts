@@ -31,9 +31,9 @@ const lastRequest = (ui: FakeWebUi) => ui.requests.at(-1)!;
 
 describe('/ui index and navigation', () => {
   it('lists every coordinator with number, name, health, state and links', async () => {
-    harness.coordinators.all[1]!.operatorState = 'draining';
+    harness.coordinators.all[1]!.state.operatorOverride = { state: 'draining', configState: 'enabled', atMs: Date.now() };
     const res = await requestText(`${harness.url}/ui`);
-    harness.coordinators.all[1]!.operatorState = 'enabled';
+    harness.coordinators.all[1]!.state.operatorOverride = undefined;
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.text).toMatch(/<td>1<\/td><td><a href="\/ui\/1\/">coord-a<\/a><\/td><td class="up">up/);

@@ -1,0 +1,55 @@
+// What to do when a coordinator failed a request (DESIGN §5), as pure decisions.
+//
+// Replaying to a *different* coordinator is always safe: sessions and operations live on one
+// coordinator, so a peer rejects a session-bound RPC without running it ("Invalid session id"),
+// and an OpenSession replayed there opens a fresh session. A request is replayed at most once: a
+// request that failed on two coordinators is more likely the request's fault than theirs, and
+// sending it round the whole cluster only spreads the damage (issue: one malformed body reset
+// every coordinator in turn and marked them all down).
+import { ProxyError } from '../errors.ts';
+
+export type FailureAction =
+  /** Send the kept body to the next candidate. */
+  | 'replay'
+  /** Response bytes already reached the client: all that is left is to end its connection. */
+  | 'cut'
+  /** Answer the client with an error status. */
+  | 'answer';
+
+export interface FailureFacts {
+  readonly error: ProxyError;
+  readonly hasResponseStarted: boolean;
+  /** The whole body was kept (up to maxReplayBytes), so it can be sent again. */
+  readonly isBodyComplete: boolean;
+  /** Earlier attempts of this request that failed in a way that implicates the request. */
+  readonly implicatingFailures: number;
+}
+
+export function decideFailure(facts: FailureFacts): FailureAction {
+  const { error } = facts;
+  if (facts.hasResponseStarted) return 'cut';
+  const implicating = facts.implicatingFailures + (error.implicatesRequest ? 1 : 0);
+  if (error.replayable && facts.isBodyComplete && implicating <= 1) return 'replay';
+  return 'answer';
+}
+
+/**
+ * Whether a failure counts against the coordinator (passive health). Once a request broke one
+ * coordinator, the same kind of break on the next is evidence about the request, not about that
+ * peer (STYLE rule 12); a refused connect is about the peer whatever the request.
+ */
+export function isEvidence(error: ProxyError, implicatingFailures: number): boolean {
+  return error.isEvidence && (!error.implicatesRequest || implicatingFailures === 0);
+}
+
+/**
+ * The error to answer with once no replay is possible. A coordinator that failed before answering
+ * (a replayable failure) with no peer left to try is DESIGN §4's "no coordinator available"
+ * (503 + Retry-After, which impyla and impala-shell honour), not a 502 the client cannot tell from
+ * a broken proxy. A certificate or protocol failure is a misconfiguration, not an absence: it stays
+ * a 502 that names the cause.
+ */
+export function answerFor(error: ProxyError, hasPeer: boolean): ProxyError {
+  if (!error.replayable || hasPeer || error.code === 'UPSTREAM_TLS' || error.code === 'UPSTREAM_PROTOCOL') return error;
+  return new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
+}

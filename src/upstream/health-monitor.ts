@@ -1,0 +1,86 @@
+// Process lifetime: the one writer of every coordinator's health, quiescing flag and last probe.
+// Probe rounds (from the current generation's Prober) and request failures (from the hs2 path) go
+// in; transitions come out as events, once each, whichever path noticed them. A transition never
+// feeds back: what the proxy does because of it (moving requests off a coordinator marked down)
+// fails with UPSTREAM_DOWN, which is not evidence (src/errors.ts).
+import type { ProxyError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { initialHealth, stepHealth, type HealthInput, type HealthSettings, type HealthState } from './health-machine.ts';
+import type { CoordinatorRegistry, ProbeResult } from './registry.ts';
+
+export interface HealthTransition {
+  readonly coordinator: string;
+  readonly from: HealthState;
+  readonly to: HealthState;
+  readonly reason: string;
+}
+
+/** A probe round's verdict: the web UI check and, when configured, the hs2 liveness check together. */
+export interface ProbeRound extends ProbeResult {
+  /** A failed round's connection was refused (nothing listens). */
+  readonly isRefused: boolean;
+}
+
+export class HealthMonitor {
+  readonly #registry: CoordinatorRegistry;
+  readonly #settings: () => HealthSettings;
+  readonly #logger: Logger;
+  readonly #healthListeners: ((transition: HealthTransition) => void)[] = [];
+  readonly #quiescingListeners: ((coordinator: string, isQuiescing: boolean) => void)[] = [];
+
+  /** `settings`: read at each step, so a reload's new rise/fall/window apply at once. */
+  constructor(registry: CoordinatorRegistry, settings: () => HealthSettings, logger: Logger) {
+    this.#registry = registry;
+    this.#settings = settings;
+    this.#logger = logger;
+  }
+
+  onTransition(listener: (transition: HealthTransition) => void): void {
+    this.#healthListeners.push(listener);
+  }
+
+  onQuiescingChange(listener: (coordinator: string, isQuiescing: boolean) => void): void {
+    this.#quiescingListeners.push(listener);
+  }
+
+  observeProbe(name: string, round: ProbeRound): void {
+    const state = this.#registry.get(name);
+    if (state === undefined) return;
+    state.lastProbe = { isUp: round.isUp, detail: round.detail, atMs: round.atMs, durationMs: round.durationMs };
+    this.#step(name, round.isUp ? { kind: 'probe', isUp: true, detail: round.detail } : { kind: 'probe', isUp: false, isRefused: round.isRefused, detail: round.detail });
+  }
+
+  /** Passive health. The caller passes only first-attempt failures; this keeps only evidence. */
+  observeFailure(name: string, error: ProxyError): void {
+    if (!error.isEvidence) return;
+    this.#step(name, { kind: 'request-failure', code: error.code, detail: error.message });
+  }
+
+  setQuiescing(name: string, isQuiescing: boolean): void {
+    const state = this.#registry.get(name);
+    if (state === undefined || state.isQuiescing === isQuiescing) return;
+    state.isQuiescing = isQuiescing;
+    this.#logger.warn({ event: 'quiescing', coordinator: name, isQuiescing }, `coordinator ${name} ${isQuiescing ? 'is quiescing: draining it' : 'stopped quiescing'}`);
+    for (const listener of this.#quiescingListeners) listener(name, isQuiescing);
+  }
+
+  /** A reload pointed this name at another address: what was known about the old one is void. */
+  reset(name: string, nowMs = Date.now()): void {
+    const state = this.#registry.get(name);
+    if (state === undefined) return;
+    state.health = initialHealth(nowMs);
+    state.lastProbe = undefined;
+    state.isQuiescing = false;
+  }
+
+  #step(name: string, input: HealthInput): void {
+    const state = this.#registry.get(name);
+    if (state === undefined) return;
+    const step = stepHealth(state.health, input, this.#settings(), Date.now());
+    state.health = step.machine;
+    if (step.change === undefined) return;
+    const transition = { coordinator: name, ...step.change };
+    this.#logger.warn({ event: 'health', coordinator: name, health: transition.to, reason: transition.reason }, `coordinator ${name} is ${transition.to}: ${transition.reason}`);
+    for (const listener of this.#healthListeners) listener(transition);
+  }
+}

@@ -1,0 +1,142 @@
+// Process lifetime: what the proxy knows about each coordinator, keyed by its name (DESIGN §2
+// "Lifetimes", STYLE rule 11). A config generation's Coordinator objects are wiring that point here,
+// so a reload copies nothing: a coordinator that stays configured keeps its entry, and requests of
+// every generation that wait on it are in one set. Cf. Caddy's process-wide upstream host pool.
+//
+// Each field has one writer, named at the field. Readers (routing, status, metrics) only read.
+import type { OperatorState } from '../config/schema.ts';
+import { initialHealth, type HealthMachine } from './health-machine.ts';
+
+export interface ProbeResult {
+  readonly isUp: boolean;
+  readonly detail: string;
+  readonly atMs: number;
+  readonly durationMs: number;
+}
+
+/** An operator's drain/enable/disable. */
+export interface OperatorOverride {
+  readonly state: OperatorState;
+  /**
+   * The config's `state` when the operator acted: once a reloaded config says something else for
+   * this coordinator, the config wins and the override no longer applies.
+   */
+  readonly configState: OperatorState;
+  readonly atMs: number;
+}
+
+/** A request or connection that can be moved off a coordinator that was marked down. */
+export interface InFlight {
+  readonly rpc: string | undefined;
+  failover(reason: string): void;
+}
+
+export class CoordinatorState {
+  readonly name: string;
+  /** Writer: HealthMonitor. */
+  health: HealthMachine;
+  /** Writer: HealthMonitor (from /backends?json). impalad is shutting down gracefully: drain it. */
+  isQuiescing = false;
+  /** Writer: HealthMonitor. */
+  lastProbe: ProbeResult | undefined;
+  /** Writer: CoordinatorRegistry (setOperatorOverride for the admin API, reconcile on reload). */
+  operatorOverride: OperatorOverride | undefined;
+  /** Requests of any generation waiting on or streaming from this coordinator; writer: track/untrack. */
+  readonly inFlight = new Set<InFlight>();
+  #pendingOpens = 0;
+  readonly #sessionCount: (name: string) => number;
+
+  constructor(name: string, sessionCount: (name: string) => number, nowMs: number) {
+    this.name = name;
+    this.health = initialHealth(nowMs);
+    this.#sessionCount = sessionCount;
+  }
+
+  /** Open HS2 sessions learned from OpenSession/CloseSession replies (the session map counts them). */
+  get sessions(): number {
+    return this.#sessionCount(this.name);
+  }
+
+  /** OpenSession requests sent here whose reply has not arrived yet (least-sessions counts them too). */
+  get pendingOpens(): number {
+    return this.#pendingOpens;
+  }
+
+  track(request: InFlight): void {
+    this.inFlight.add(request);
+    if (request.rpc === 'OpenSession') this.#pendingOpens += 1;
+  }
+
+  /** Returns false when the request was not tracked (already untracked). */
+  untrack(request: InFlight): boolean {
+    if (!this.inFlight.delete(request)) return false;
+    if (request.rpc === 'OpenSession') this.#pendingOpens -= 1;
+    return true;
+  }
+
+  /** The operator state in force, given the config's. */
+  operatorState(configState: OperatorState): OperatorState {
+    return this.operatorOverride?.state ?? configState;
+  }
+}
+
+export class CoordinatorRegistry {
+  readonly #states = new Map<string, CoordinatorState>();
+  /** Every name any generation had: their tokens keep resolving, so such pins re-pin as `removed`. */
+  readonly #everConfigured = new Set<string>();
+  readonly #sessionCount: (name: string) => number;
+
+  constructor(sessionCount: (name: string) => number) {
+    this.#sessionCount = sessionCount;
+  }
+
+  /** The entry for a configured name, made on first use. */
+  obtain(name: string, nowMs = Date.now()): CoordinatorState {
+    let state = this.#states.get(name);
+    if (state === undefined) {
+      this.#states.set(name, (state = new CoordinatorState(name, this.#sessionCount, nowMs)));
+      this.#everConfigured.add(name);
+    }
+    return state;
+  }
+
+  get(name: string): CoordinatorState | undefined {
+    return this.#states.get(name);
+  }
+
+  /**
+   * After a reload swapped in a generation: entries of names it no longer has are dropped (their
+   * in-flight requests hold them until they end); a name configured again later starts afresh.
+   */
+  retain(names: ReadonlySet<string>): string[] {
+    const dropped: string[] = [];
+    for (const name of this.#states.keys()) {
+      if (!names.has(name)) {
+        this.#states.delete(name);
+        dropped.push(name);
+      }
+    }
+    return dropped;
+  }
+
+  /** Every name ever configured in this process, for the token table. */
+  get everConfigured(): ReadonlySet<string> {
+    return this.#everConfigured;
+  }
+
+  setOperatorOverride(name: string, override: OperatorOverride): void {
+    const state = this.#states.get(name);
+    if (state !== undefined) state.operatorOverride = override;
+  }
+
+  /**
+   * A reloaded config that says something else for a coordinator's `state` than it did when the
+   * operator acted wins: the override has done its job and is dropped, for good.
+   */
+  reconcileOverrides(coordinators: readonly { readonly name: string; readonly state: OperatorState }[]): void {
+    for (const { name, state: configState } of coordinators) {
+      const state = this.#states.get(name);
+      if (state?.operatorOverride !== undefined && state.operatorOverride.configState !== configState) state.operatorOverride = undefined;
+    }
+  }
+}
