@@ -2,12 +2,23 @@
 // it was routed, what it cost, what failed. Every request ends in exactly one, the proxy's own
 // 400/405/408/503 answers included; the access log, the metrics and the session map read only this.
 import type { ErrorCode, ProxyError } from '../errors.ts';
-import type { Verdict } from './route.ts';
+
+/**
+ * new: first pin; kept: the cookie's coordinator serves it; recovered: no usable cookie, but the
+ * session in the body belongs to a known coordinator, which becomes the pin; handle: the session
+ * in the body belongs to another coordinator than the cookie's, which serves it while the cookie
+ * stays as it is; repinned: the pinned coordinator cannot serve it (down, disabled, removed,
+ * draining for OpenSession, failed); invalid: the cookie was forged, truncated, oversized,
+ * duplicated or signed with an unknown secret.
+ */
+export type Verdict = 'new' | 'kept' | 'recovered' | 'handle' | 'repinned' | 'invalid';
+
+export const verdicts: readonly Verdict[] = ['new', 'kept', 'recovered', 'handle', 'repinned', 'invalid'];
 
 /** Why a client was moved to another coordinator. */
 export type RepinReason = 'down' | 'disabled' | 'removed' | 'draining' | 'failover';
 
-/** One dispatch of the request to one coordinator. A request has at most two (one replay). */
+/** One dispatch of the request to one coordinator (failover.ts bounds how many a request gets). */
 export interface AttemptRecord {
   readonly coordinator: string;
   /** Time from dispatch to the end of this attempt. */

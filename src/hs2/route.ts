@@ -5,20 +5,8 @@ import type { AffinityCookie } from '../affinity/cookie-header.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 import type { Candidates } from './candidates.ts';
-import type { RepinReason } from './outcome.ts';
+import type { RepinReason, Verdict } from './outcome.ts';
 import type { SniffedRequest } from './sniff.ts';
-
-/**
- * new: first pin; kept: the cookie's coordinator serves it; recovered: no usable cookie, but the
- * session in the body belongs to a known coordinator, which becomes the pin; handle: the session
- * in the body belongs to another coordinator than the cookie's, which serves it while the cookie
- * stays as it is; repinned: the pinned coordinator cannot serve it (down, disabled, removed,
- * draining for OpenSession, failed); invalid: the cookie was forged, truncated, oversized,
- * duplicated or signed with an unknown secret.
- */
-export type Verdict = 'new' | 'kept' | 'recovered' | 'handle' | 'repinned' | 'invalid';
-
-export const verdicts: readonly Verdict[] = ['new', 'kept', 'recovered', 'handle', 'repinned', 'invalid'];
 
 export interface RouteDecision {
   /** undefined: no coordinator is available (503). */

@@ -2,8 +2,7 @@
 // the tests, never collide). Counters are bumped from the hot path through label children resolved
 // once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Outcome } from '../hs2/outcome.ts';
-import { verdicts, type Verdict } from '../hs2/route.ts';
+import { verdicts, type Outcome, type Verdict } from '../hs2/outcome.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
 
