@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import { LeastSessions } from './least-sessions.ts';
+import { LeastLoad } from './least-load.ts';
 import type { Policy } from './policy.ts';
 import { RandomTwo } from './random-two.ts';
 import { RoundRobin } from './round-robin.ts';
@@ -7,10 +7,13 @@ import { SourceIp } from './source-ip.ts';
 
 export type { Candidate, PickContext, Policy } from './policy.ts';
 
-export function createPolicy(name: Config['balancer']['policy']): Policy {
+export type PolicyName = Config['balancer']['policy'] | 'least-connections';
+
+export function createPolicy(name: PolicyName): Policy {
   switch (name) {
     case 'least-sessions':
-      return new LeastSessions();
+    case 'least-connections':
+      return new LeastLoad(name);
     case 'round-robin':
       return new RoundRobin();
     case 'random-two':

@@ -10,6 +10,8 @@ export interface Candidate {
   readonly sessions: number;
   /** OpenSession requests on their way there. */
   readonly pendingOpens: number;
+  /** Open (and opening) TCP connections, binary HS2 and Beeswax, of every TCP listener. */
+  readonly connections: number;
   readonly inFlight: { readonly size: number };
 }
 

@@ -1,6 +1,6 @@
 import type { Candidate, Policy } from './policy.ts';
 
-/** Power of two choices: two weighted-random candidates; the lighter one (sessions + requests in flight, per weight) wins. */
+/** Power of two choices: two weighted-random candidates; the lighter one (sessions, TCP connections and requests in flight, per weight) wins. */
 export class RandomTwo implements Policy {
   readonly name = 'random-two';
   readonly #random: () => number;
@@ -13,8 +13,8 @@ export class RandomTwo implements Policy {
     if (candidates.length <= 1) return candidates[0];
     const first = this.#weightedRandom(candidates, undefined);
     const second = this.#weightedRandom(candidates, first);
-    const firstLoad = (first.inFlight.size + first.sessions) / first.weight;
-    const secondLoad = (second.inFlight.size + second.sessions) / second.weight;
+    const firstLoad = (first.inFlight.size + first.sessions + first.connections) / first.weight;
+    const secondLoad = (second.inFlight.size + second.sessions + second.connections) / second.weight;
     return secondLoad < firstLoad ? second : first;
   }
 

@@ -98,6 +98,11 @@ export class Coordinator {
     return this.state.pendingOpens;
   }
 
+  /** Open (and opening) TCP connections to it, of every TCP listener. */
+  get connections(): number {
+    return this.state.connections.size;
+  }
+
   get inFlight(): ReadonlySet<InFlight> {
     return this.state.inFlight;
   }

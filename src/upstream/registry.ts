@@ -25,10 +25,16 @@ export interface OperatorOverride {
   readonly atMs: number;
 }
 
-/** A request or connection that can be moved off a coordinator that was marked down. */
+/** A request that can be moved off a coordinator that was marked down. */
 export interface InFlight {
   readonly rpc: string | undefined;
   failover(reason: string): void;
+}
+
+/** A client's TCP connection carried by a coordinator (binary HS2, Beeswax). */
+export interface CarriedConnection {
+  /** Closes both sides: the coordinator was marked down or disabled, or the proxy shuts down. */
+  shutDown(reason: 'coordinator-down' | 'disabled'): void;
 }
 
 export class CoordinatorState {
@@ -43,6 +49,8 @@ export class CoordinatorState {
   operatorOverride: OperatorOverride | undefined;
   /** Requests of any generation waiting on or streaming from this coordinator; writer: track/untrack. */
   readonly inFlight = new Set<InFlight>();
+  /** TCP connections of every listener, connecting or open; writer: attach/detach. */
+  readonly connections = new Set<CarriedConnection>();
   #pendingOpens = 0;
   readonly #sessionCount: (name: string) => number;
 
@@ -72,6 +80,14 @@ export class CoordinatorState {
     if (!this.inFlight.delete(request)) return false;
     if (request.rpc === 'OpenSession') this.#pendingOpens -= 1;
     return true;
+  }
+
+  attach(connection: CarriedConnection): void {
+    this.connections.add(connection);
+  }
+
+  detach(connection: CarriedConnection): boolean {
+    return this.connections.delete(connection);
   }
 
   /** The operator state in force, given the config's. */

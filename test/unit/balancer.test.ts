@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPolicy, type Candidate, type PickContext, type Policy } from '../../src/balancer/index.ts';
-import { LeastSessions } from '../../src/balancer/least-sessions.ts';
+import { LeastLoad } from '../../src/balancer/least-load.ts';
 import { RandomTwo } from '../../src/balancer/random-two.ts';
 import { RoundRobin } from '../../src/balancer/round-robin.ts';
 import { SourceIp } from '../../src/balancer/source-ip.ts';
@@ -8,15 +8,17 @@ import { SourceIp } from '../../src/balancer/source-ip.ts';
 interface TestCandidate extends Candidate {
   sessions: number;
   pendingOpens: number;
+  connections: number;
   inFlight: { size: number };
 }
 
-function candidate(name: string, options: { weight?: number; sessions?: number; pendingOpens?: number; inFlight?: number } = {}): TestCandidate {
+function candidate(name: string, options: { weight?: number; sessions?: number; pendingOpens?: number; connections?: number; inFlight?: number } = {}): TestCandidate {
   return {
     name,
     weight: options.weight ?? 1,
     sessions: options.sessions ?? 0,
     pendingOpens: options.pendingOpens ?? 0,
+    connections: options.connections ?? 0,
     inFlight: { size: options.inFlight ?? 0 },
   };
 }
@@ -35,12 +37,12 @@ function countBy(values: readonly string[]): Record<string, number> {
 
 describe('createPolicy', () => {
   it('creates each policy by its config name', () => {
-    for (const name of ['least-sessions', 'round-robin', 'random-two', 'source-ip'] as const) expect(createPolicy(name).name).toBe(name);
+    for (const name of ['least-sessions', 'least-connections', 'round-robin', 'random-two', 'source-ip'] as const) expect(createPolicy(name).name).toBe(name);
   });
 });
 
 describe.each([
-  ['least-sessions', () => new LeastSessions()],
+  ['least-sessions', () => new LeastLoad('least-sessions')],
   ['round-robin', () => new RoundRobin()],
   ['random-two', () => new RandomTwo(() => 0.5)],
   ['source-ip', () => new SourceIp()],
@@ -53,9 +55,19 @@ describe.each([
   });
 });
 
+describe('least-connections (TCP listeners) and least-sessions see the whole load', () => {
+  it('counts hs2-http sessions and TCP connections together, per weight', () => {
+    const policy = createPolicy('least-connections');
+    // a: 3 sessions; b: 1 session + 3 TCP connections; c: 2 TCP connections, weight 2 (load 1).
+    const candidates = [candidate('a', { sessions: 3 }), candidate('b', { sessions: 1, connections: 3 }), candidate('c', { connections: 2, weight: 2 })];
+    expect(policy.pick(candidates, context)!.name).toBe('c');
+    expect(createPolicy('least-sessions').pick(candidates.slice(0, 2), context)!.name).toBe('a');
+  });
+});
+
 describe('least-sessions', () => {
   it('picks the fewest sessions plus pending opens', () => {
-    const policy = new LeastSessions();
+    const policy = new LeastLoad('least-sessions');
     const a = candidate('a', { sessions: 5 });
     const b = candidate('b', { sessions: 2, pendingOpens: 2 });
     const c = candidate('c', { sessions: 3 });
@@ -63,7 +75,7 @@ describe('least-sessions', () => {
   });
 
   it('divides by weight', () => {
-    const policy = new LeastSessions();
+    const policy = new LeastLoad('least-sessions');
     const heavy = candidate('heavy', { weight: 4, sessions: 10 }); // 2.5
     const light = candidate('light', { weight: 1, sessions: 3 }); // 3
     for (let i = 0; i < 4; i++) expect(policy.pick([light, heavy])).toBe(heavy);
@@ -72,7 +84,7 @@ describe('least-sessions', () => {
   });
 
   it('rotates among ties', () => {
-    const policy = new LeastSessions();
+    const policy = new LeastLoad('least-sessions');
     const list = [candidate('a'), candidate('b'), candidate('c')];
     expect(names(policy, list, 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
     // With a busier candidate in the list, the tied ones take strict turns.
@@ -81,7 +93,7 @@ describe('least-sessions', () => {
   });
 
   it('spreads 30 sequential opens within ±1 over 3 when counts are updated', () => {
-    const policy = new LeastSessions();
+    const policy = new LeastLoad('least-sessions');
     const list = [candidate('a', { sessions: 4 }), candidate('b'), candidate('c', { sessions: 1 })];
     for (let i = 0; i < 30; i++) {
       const picked = policy.pick(list)!;
@@ -98,7 +110,7 @@ describe('least-sessions', () => {
   });
 
   it('spreads by weight (3:1) when counts are updated', () => {
-    const policy = new LeastSessions();
+    const policy = new LeastLoad('least-sessions');
     const list = [candidate('big', { weight: 3 }), candidate('small', { weight: 1 })];
     for (let i = 0; i < 40; i++) policy.pick(list)!.sessions += 1;
     expect(list.map((c) => c.sessions)).toEqual([30, 10]);
