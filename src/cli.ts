@@ -19,6 +19,8 @@ Usage:
                                            prints how to connect impala-shell, impyla and ODBC
                                            (--failover stops one coordinator after a few seconds)
   impala-ha-proxy simulate [options]       run simulated coordinators only (see: simulate --help)
+  impala-ha-proxy ctl [options] <command>  talk to a running proxy's admin API: status, drain, enable,
+                                           disable, reload (see: ctl --help)
 
 Options:
   -c, --config FILE      YAML or JSON config (every option, with defaults: examples/proxy.yaml)
@@ -43,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') {
     const { runDemo } = await import('./tools/demo.ts');
     return runDemo(rest);
+  }
+  if (command === 'ctl') {
+    const { runCtl } = await import('./ctl/command.ts');
+    return runCtl(rest);
   }
   if (command !== undefined) {
     process.stderr.write(`impala-ha-proxy: unknown command "${command}"\n\n${usage}\n`);
@@ -94,22 +100,15 @@ async function main(argv: string[]): Promise<number> {
   const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
   const logger = createLogger(level);
   tuneGarbageCollector();
-  const proxy = await startProxy(config, logger);
   const configPath = options.config;
+  const proxy = await startProxy(config, logger, { loadConfig: () => loadConfigFile(configPath) });
   // Reloads run one at a time; a SIGHUP during a reload is applied after it.
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(async () => {
       logger.info({ event: 'signal', signal: 'SIGHUP' }, `SIGHUP: reloading ${configPath}`);
-      let next;
-      try {
-        next = loadConfigFile(configPath);
-      } catch (error) {
-        // One line, and the running config keeps serving.
-        logger.error({ event: 'reload-rejected', problems: (error as ConfigError).problems }, `config reload rejected, still serving the previous config: ${(error as Error).message.replace(/\n\s*/g, '; ')}`);
-        return;
-      }
-      await proxy.reload(next).catch(() => undefined); // reload() logged why
+      // A file that does not load or apply is one reload-rejected line; the running config keeps serving.
+      await proxy.reloadFromSource().catch(() => undefined);
     });
   };
   process.on('SIGHUP', reload);
