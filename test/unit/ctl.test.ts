@@ -83,6 +83,7 @@ describe('renderStatusTable', () => {
     requestsPerSec: 1.5,
     errors: 0,
     p99Ms: 4.25,
+    history: { bucketSec: 10, startsAt: new Date(now - 600_000).toISOString(), requestsPerSec: [], errors: [], p99Ms: [] },
     lastCheck: null,
     ui: `/ui/${index}/`,
     ...overrides,
