@@ -29,8 +29,8 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
-Signals: SIGHUP reloads the config file and certificates (an invalid one is rejected, the running
-         config keeps serving); SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs),
+Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
+         invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs),
          then exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
