@@ -30,8 +30,8 @@ Options:
   -v, --version          print the version
 
 Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
-         invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs),
-         then exit 0.
+         invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
+         in-flight requests (server.shutdownTimeoutMs), then exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {
