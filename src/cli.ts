@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load.ts';
-import { createLogger } from './log.ts';
-import { startProxy } from './main.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,6 +17,8 @@ Usage:
                                            prints how to connect impala-shell, impyla and ODBC
                                            (--failover stops one coordinator after a few seconds)
   impala-ha-proxy simulate [options]       run simulated coordinators only (see: simulate --help)
+  impala-ha-proxy ctl [options] <command>  talk to a running proxy's admin API: status, drain, enable,
+                                           disable, reload (see: ctl --help)
 
 Options:
   -c, --config FILE      YAML or JSON config (every option, with defaults: examples/proxy.yaml)
@@ -27,9 +27,9 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
-Signals: SIGHUP reloads the config file and certificates (an invalid one is rejected, the running
-         config keeps serving); SIGTERM/SIGINT finish in-flight requests (server.shutdownTimeoutMs),
-         then exit 0.
+Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
+         invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
+         in-flight requests (server.shutdownTimeoutMs), then exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') {
     const { runDemo } = await import('./tools/demo.ts');
     return runDemo(rest);
+  }
+  if (command === 'ctl') {
+    const { runCtl } = await import('./ctl/command.ts');
+    return runCtl(rest);
   }
   if (command !== undefined) {
     process.stderr.write(`impala-ha-proxy: unknown command "${command}"\n\n${usage}\n`);
@@ -92,24 +96,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
+  // Imported here, not at the top: ctl, simulate and --check-config never load the proxy (ctl
+  // started 0.3 s sooner, measured by the operator branch).
+  const [{ createLogger }, { startProxy }] = await Promise.all([import('./log.ts'), import('./main.ts')]);
   const logger = createLogger(level);
   tuneGarbageCollector();
-  const proxy = await startProxy(config, logger);
   const configPath = options.config;
+  const proxy = await startProxy(config, logger, { loadConfig: () => loadConfigFile(configPath) });
   // Reloads run one at a time; a SIGHUP during a reload is applied after it.
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(async () => {
       logger.info({ event: 'signal', signal: 'SIGHUP' }, `SIGHUP: reloading ${configPath}`);
-      let next;
-      try {
-        next = loadConfigFile(configPath);
-      } catch (error) {
-        // One line, and the running config keeps serving.
-        logger.error({ event: 'reload-rejected', problems: (error as ConfigError).problems }, `config reload rejected, still serving the previous config: ${(error as Error).message.replace(/\n\s*/g, '; ')}`);
-        return;
-      }
-      await proxy.reload(next).catch(() => undefined); // reload() logged why
+      // A file that does not load or apply is one reload-rejected line; the running config keeps serving.
+      await proxy.reloadFromSource().catch(() => undefined);
     });
   };
   process.on('SIGHUP', reload);

@@ -35,6 +35,11 @@ export interface ReloadSummary {
   readonly changed: readonly string[];
 }
 
+export interface StartOptions {
+  /** Re-reads the config (the CLI: its --config file) for reloadFromSource() and POST /admin/reload. */
+  readonly loadConfig?: () => Config;
+}
+
 export interface ProxyInstance {
   /** The current generation's config and coordinators. */
   readonly config: Config;
@@ -51,12 +56,14 @@ export interface ProxyInstance {
   status(): StatusSnapshot;
   /** Applies a new validated config whole, or rejects it (one `reload-rejected` line) and keeps the old one. */
   reload(config: Config): Promise<ReloadSummary>;
+  /** Re-reads the config through StartOptions.loadConfig and applies it; a config that does not load is rejected like one that does not apply. */
+  reloadFromSource(): Promise<ReloadSummary>;
   /** drain / enable / disable a coordinator by 1-based number or name; `who` goes to the audit log. */
   setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined;
   close(): Promise<void>;
 }
 
-export async function startProxy(config: Config, logger: Logger): Promise<ProxyInstance> {
+export async function startProxy(config: Config, logger: Logger, options: StartOptions = {}): Promise<ProxyInstance> {
   const startedAtMs = Date.now();
   // Without configured secrets a random one is made once and kept across reloads, so pins survive.
   let randomSecret: string | undefined;
@@ -136,6 +143,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
         readiness,
         status,
         setOperatorState,
+        ...(options.loadConfig !== undefined && { reload: reloadFromSource }),
       }, logger);
     }
   } catch (error) {
@@ -180,6 +188,20 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     return summary;
   }
 
+  async function reloadFromSource(): Promise<ReloadSummary> {
+    if (options.loadConfig === undefined) throw new Error('no config source to reload from (StartOptions.loadConfig)');
+    let next: Config;
+    try {
+      next = options.loadConfig();
+    } catch (error) {
+      metrics.countReload('rejected');
+      const problems = (error as { problems?: readonly string[] }).problems;
+      logger.error({ event: 'reload-rejected', problems }, `config reload rejected, still serving generation ${current.number}: ${(error as Error).message.replace(/\n\s*/g, '; ')}`);
+      throw error;
+    }
+    return reload(next);
+  }
+
   /** The old generation stops probing now; its pools close once their in-flight requests end. */
   function retire(old: Generation): void {
     retiring.set(old, closeGeneration(old, true).finally(() => retiring.delete(old)));
@@ -208,6 +230,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<ProxyI
     },
     status,
     reload,
+    reloadFromSource,
     setOperatorState,
     close() {
       closing ??= (async () => {

@@ -35,6 +35,10 @@ export async function startListeners(config: Config, router: RequestRouter, logg
   const serverOptions = {
     // Slow-client guard: the whole request head within this time (HAProxy `timeout http-request`).
     headersTimeout: config.server.requestHeaderTimeoutMs,
+    // Node enforces headersTimeout only when it checks, every 30 s by default: a 10 s limit then
+    // cut a stalled head after up to 30 s (test/regressions/request-head-timeout.test.ts). The check
+    // walks only connections with a request in progress, so once a second costs next to nothing.
+    connectionsCheckingInterval: 1_000,
     // Bodies may legitimately take long (large statements over slow links); the head may not.
     requestTimeout: 0,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,

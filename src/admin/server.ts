@@ -28,6 +28,12 @@ export interface AdminTarget {
   status(): StatusSnapshot;
   /** undefined: no coordinator by that 1-based number or name. */
   setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined;
+  /**
+   * POST /admin/reload: re-reads the config file and applies it, as SIGHUP does; resolves with a
+   * summary (sent as JSON), rejects when the new config is refused (the old one keeps serving).
+   * Absent when there is no file to re-read (the embedded demo config): 501.
+   */
+  reload?: () => Promise<unknown>;
 }
 
 export interface AdminListener {
@@ -40,7 +46,7 @@ const operatorPath = /^\/admin\/coordinators\/([A-Za-z0-9._-]{1,63})\/([a-z]+)$/
 
 export async function startAdminListener(host: string, port: number, target: AdminTarget, logger: Logger): Promise<AdminListener> {
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-    handleAdmin(req, res, target).catch((error: unknown) => {
+    handleAdmin(req, res, target, logger).catch((error: unknown) => {
       logger.error({ err: error, event: 'admin-error' }, 'admin request failed');
       if (!res.headersSent) sendText(res, 500, 'internal error\n');
       else res.destroy();
@@ -58,7 +64,7 @@ export async function startAdminListener(host: string, port: number, target: Adm
   return { server, host, port: bound };
 }
 
-async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: AdminTarget): Promise<void> {
+async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: AdminTarget, logger: Logger): Promise<void> {
   const probe = probeKind(req);
   if (probe !== undefined) return answerProbe(probe, req, res, () => target.readiness());
   if (!isAuthorized(req, target.token())) {
@@ -83,6 +89,11 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
     res.end();
     return;
   }
+  if (path === '/admin/reload') {
+    if (req.method !== 'POST') return sendText(res, 405, 'use POST\n', { allow: 'POST' });
+    req.resume();
+    return reloadConfig(req, res, target, logger);
+  }
   const match = operatorPath.exec(path);
   if (match !== null) {
     if (req.method !== 'POST') return sendText(res, 405, 'use POST\n', { allow: 'POST' });
@@ -94,7 +105,25 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
     target.metrics.countAdminAction(action);
     return sendBody(req, res, 200, 'application/json; charset=utf-8', `${JSON.stringify(change)}\n`);
   }
-  sendText(res, 404, 'not found: /status, /status?format=json, /metrics, /healthz, /readyz, POST /admin/coordinators/<n|name>/{drain,enable,disable}\n');
+  sendText(res, 404, 'not found: /status, /status?format=json, /metrics, /healthz, /readyz, POST /admin/coordinators/<n|name>/{drain,enable,disable}, POST /admin/reload\n');
+}
+
+/** 200 with the reload summary; 409 when the new config is refused (the running one keeps serving). */
+async function reloadConfig(req: IncomingMessage, res: ServerResponse, target: AdminTarget, logger: Logger): Promise<void> {
+  if (target.reload === undefined) return sendText(res, 501, 'reload is not available: this proxy was not started from a config file\n');
+  const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  logger.info({ event: 'admin', who, action: 'reload' }, `admin: reload requested by ${who}`);
+  target.metrics.countAdminAction('reload');
+  let summary: unknown;
+  try {
+    summary = await target.reload();
+  } catch (error) {
+    // The proxy logged the rejection (reload-rejected); the caller gets the same reason.
+    const problems = (error as { problems?: unknown }).problems;
+    const body = { error: 'reload-rejected', message: (error as Error).message, ...(Array.isArray(problems) && { problems }) };
+    return sendBody(req, res, 409, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
+  }
+  return sendBody(req, res, 200, 'application/json; charset=utf-8', `${JSON.stringify(summary ?? {})}\n`);
 }
 
 function isAuthorized(req: IncomingMessage, token: string | undefined): boolean {

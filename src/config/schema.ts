@@ -182,8 +182,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Slow-client guard: the whole request head must arrive within this time. */
       requestHeaderTimeoutMs: positiveMs.default(10_000),
-      /** Idle client keep-alive connections are closed after this long. */
-      keepAliveTimeoutMs: positiveMs.default(120_000),
+      /**
+       * Idle client keep-alive connections are closed after this long. Hours, not minutes: impalad
+       * never closes an idle client connection (unless --idle_session_timeout expires all of its
+       * sessions), and impala-shell 4.6+ keeps one connection per shell and prints a BrokenPipe/
+       * SSLEOF traceback when it finds it closed. 6 h: Cloudera's Hue guidance for balancers in
+       * front of Impala ("at least 6 h"); Impala's HAProxy sample has `timeout client 3600s`.
+       */
+      keepAliveTimeoutMs: positiveMs.default(6 * 3600_000),
       /** SIGTERM: in-flight requests get this long to finish. */
       shutdownTimeoutMs: positiveMs.default(30_000),
     })

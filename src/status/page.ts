@@ -1,14 +1,19 @@
-// The /status page an operator keeps open: one row per coordinator, refreshed every few seconds.
-// Plain HTML with inline CSS and no script or external asset, so it works through any tunnel.
+// The /status page an operator keeps open: one row per coordinator, refreshed every few seconds,
+// and each coordinator's request rate and p99 over the last ten minutes as small charts.
+// Plain HTML with inline CSS and SVG and no script or external asset, so it works through any tunnel.
+import { latencyChart, renderChart, requestRateChart } from './chart.ts';
+import { escapeHtml } from './escape.ts';
 import type { CoordinatorStatus, StatusSnapshot } from './snapshot.ts';
 
 export const refreshSec = 5;
 
 const css = `
 :root { color-scheme: light dark; --fg: #1d2430; --muted: #667085; --line: #e4e7ec; --bg: #fff; --head: #f7f8fa;
-  --up: #067647; --up-bg: #dcfae6; --down: #b42318; --down-bg: #fee4e2; --warn: #b54708; --warn-bg: #fef0c7; --off: #475467; --off-bg: #eaecf0; }
+  --up: #067647; --up-bg: #dcfae6; --down: #b42318; --down-bg: #fee4e2; --warn: #b54708; --warn-bg: #fef0c7; --off: #475467; --off-bg: #eaecf0;
+  --line-rate: #1570ef; --area-rate: #d1e9ff; --line-p99: #7a5af8; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --muted: #98a2b3; --line: #2f3542; --bg: #14171c; --head: #1b1f26;
-  --up: #75e0a7; --up-bg: #053321; --down: #fda29b; --down-bg: #55160c; --warn: #fec84b; --warn-bg: #4e1d09; --off: #d0d5dd; --off-bg: #344054; } }
+  --up: #75e0a7; --up-bg: #053321; --down: #fda29b; --down-bg: #55160c; --warn: #fec84b; --warn-bg: #4e1d09; --off: #d0d5dd; --off-bg: #344054;
+  --line-rate: #53b1fd; --area-rate: #102a56; --line-p99: #9b8afb; } }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px 32px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 24px; margin-bottom: 20px; }
@@ -28,6 +33,22 @@ th, .name, time { white-space: nowrap; }
 .check { max-width: 340px; overflow-wrap: anywhere; }
 a { color: inherit; }
 footer { margin-top: 16px; color: var(--muted); font-size: 12px; }
+h2 { font-size: 15px; font-weight: 600; margin: 28px 0 12px; }
+h2 .meta { font-weight: 400; margin-left: 8px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 16px; }
+.card { margin: 0; padding: 12px 14px; border: 1px solid var(--line); border-radius: 8px; }
+.card figcaption { display: flex; gap: 8px; align-items: baseline; margin-bottom: 6px; }
+.chart-label { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; margin-top: 6px; }
+.chart { display: block; overflow: visible; }
+.chart line, .chart .line, .chart .dot { vector-effect: non-scaling-stroke; }
+.chart .dot { fill: none; stroke-width: 3.5; stroke-linecap: round; }
+.chart .grid { stroke: var(--line); stroke-dasharray: 3 3; } .chart .axis { stroke: var(--line); }
+.chart .line { fill: none; stroke-width: 1.5; stroke-linejoin: round; stroke-linecap: round; }
+.chart[data-chart="p99Ms"] .line { stroke-width: 2; }
+.chart[data-chart="requestsPerSec"] :is(.line, .dot) { stroke: var(--line-rate); } .chart .area { fill: var(--area-rate); opacity: .7; }
+.chart[data-chart="p99Ms"] :is(.line, .dot) { stroke: var(--line-p99); }
+.chart .error { fill: var(--down); } .chart .tip { fill: transparent; } .chart .tip:hover { fill: var(--line); opacity: .5; }
+.axis-time { display: flex; justify-content: space-between; color: var(--muted); font-size: 11px; }
 `;
 
 export function renderStatusPage(snapshot: StatusSnapshot): string {
@@ -60,7 +81,11 @@ export function renderStatusPage(snapshot: StatusSnapshot): string {
 ${snapshot.coordinators.map(renderRow).join('\n')}
 </tbody>
 </table>
-<footer>Req/s, errors and p99 cover the last ${snapshot.windowSec} s. Refreshes every ${refreshSec} s ·
+<h2>Last ${historyMinutes(snapshot)} minutes<span class="meta">${snapshot.coordinators[0]?.history.bucketSec ?? 10} s buckets; red marks: buckets with errors; hover for numbers</span></h2>
+<div class="charts">
+${snapshot.coordinators.map(renderCharts).join('\n')}
+</div>
+<footer>Req/s, errors and p99 in the table cover the last ${snapshot.windowSec} s. Refreshes every ${refreshSec} s ·
 generated <time datetime="${snapshot.generatedAt}">${shortTime(snapshot.generatedAt)}</time> ·
 <a href="?format=json">JSON</a> · <a href="/metrics">metrics</a></footer>
 </body>
@@ -89,6 +114,20 @@ function renderRow(c: CoordinatorStatus): string {
 </tr>`;
 }
 
+function renderCharts(c: CoordinatorStatus): string {
+  return `<figure class="card" data-coordinator="${escapeHtml(c.name)}">
+<figcaption><span class="name">${c.index} · ${escapeHtml(c.name)}</span><span class="badge ${c.health}">${c.health}</span><span class="badge ${c.operatorState}">${c.operatorState}</span></figcaption>
+${renderChart(c.history, requestRateChart, c.name)}
+${renderChart(c.history, latencyChart, c.name)}
+<div class="axis-time"><span>−${historyMinutes({ coordinators: [c] })} min</span><span>now</span></div>
+</figure>`;
+}
+
+function historyMinutes(snapshot: { readonly coordinators: readonly CoordinatorStatus[] }): number {
+  const history = snapshot.coordinators[0]?.history;
+  return history === undefined ? 10 : Math.round((history.requestsPerSec.length * history.bucketSec) / 60);
+}
+
 /** "2026-05-01T12:34:56.789Z" → "12:34:56 UTC" (the full time is in the datetime attribute). */
 function shortTime(iso: string): string {
   return `${iso.slice(11, 19)} UTC`;
@@ -98,6 +137,4 @@ function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+export { escapeHtml };

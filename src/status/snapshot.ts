@@ -1,6 +1,7 @@
 // What /status shows, as data: the HTML page and /status?format=json render this one object, so
 // the two can never disagree.
 import type { ProxyMetrics } from '../metrics/metrics.ts';
+import type { RequestHistory } from '../metrics/recent-requests.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 
 export interface CoordinatorStatus {
@@ -20,6 +21,8 @@ export interface CoordinatorStatus {
   /** Failed requests in the last minute. */
   readonly errors: number;
   readonly p99Ms: number | null;
+  /** Req/s, errors and p99 of the last ten minutes in 10 s buckets (the status page's charts). */
+  readonly history: RequestHistory;
   readonly lastCheck: { readonly isUp: boolean; readonly detail: string; readonly at: string; readonly durationMs: number } | null;
   readonly ui: string;
 }
@@ -66,6 +69,7 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
       requestsPerSec: recent.requestsPerSec,
       errors: recent.errors,
       p99Ms: recent.p99Ms,
+      history: source.metrics.series(c.name).recent.history.series(nowMs),
       lastCheck: probe === undefined ? null : { isUp: probe.isUp, detail: probe.detail, at: new Date(probe.atMs).toISOString(), durationMs: probe.durationMs },
       ui: `/ui/${c.index}/`,
     };

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { validateConfig } from '../config/load.ts';
@@ -13,13 +13,21 @@ import { startCluster, type SimulatedCluster } from './simulator/index.ts';
 import { Hs2Client, HttpError, isSuccess } from './client/hs2-client.ts';
 import type { TStatus } from './thrift/hs2.ts';
 
+const defaultAdminPort = 9090;
+
 export const demoUsage = `Usage: impala-ha-proxy demo [--port N] [--failover] [--log-level LEVEL]
   --port N        HTTPS port of the proxy (default 8443; 0 = any free port)
   --failover      run a built-in client (one session, a query every second, each RPC printed as
                   "client: <rpc> → <coordinator or error>"), stop the coordinator it is pinned to
                   after a few seconds and restart it later: watch it get "Invalid session id"
-                  from a peer, reconnect there, and the health checks and re-pinning in the log
-  --log-level L   default info`;
+                  from a peer, reconnect there, the health checks and re-pinning in the log, and
+                  the coordinator going down and up on the status page
+  --failover-timing STOP,RESTART
+                  seconds after start at which --failover stops and restarts it (default 8,30)
+  --log-level L   default info
+
+The admin listener (status page, metrics, drain/enable, impala-ha-proxy ctl) is on
+http://127.0.0.1:${defaultAdminPort}, or on a free port when ${defaultAdminPort} is taken.`;
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -42,32 +50,42 @@ export function ensureDevCerts(): string {
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, failover: { type: 'boolean' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { port: { type: 'string' }, failover: { type: 'boolean' }, 'failover-timing': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(`${demoUsage}\n`);
     return 0;
   }
+  const timing = parseFailoverTiming(values['failover-timing']);
   const certs = ensureDevCerts();
   const cluster = await startCluster({ count: 3, namePrefix: 'impalad', tls: { certFile: join(certs, 'coordinator.pem'), keyFile: join(certs, 'coordinator-key.pem') } });
   const port = values.port === undefined ? 8443 : Number(values.port);
-  const config = validateConfig(
+  const configFor = (adminPort: number) => validateConfig(
     {
+      // TCP front ends (binary HS2 as on impalad's 21050, Beeswax as on 21000; DESIGN.md §10) join
+      // `listen` here once the proxy has TCP listeners; printInstructions then prints their
+      // client lines at the "TCP front ends" marker.
       listen: { https: { host: '127.0.0.1', port } },
       tls: { certFile: join(certs, 'proxy.pem'), keyFile: join(certs, 'proxy-key.pem') },
       coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2Port: c.hs2Port, webuiPort: c.webuiPort })),
       upstream: { mode: 'tls', tls: { caFile: join(certs, 'ca.pem') } },
       // A fixed demo secret keeps pins across demo restarts; production takes it from a file or env.
       cookie: { secrets: ['impala-ha-proxy-demo-secret-not-for-production'] },
-      admin: null,
+      // Loopback only and no token: this is a demo. Production: admin.token, see README.
+      admin: { host: '127.0.0.1', port: adminPort },
       log: { level: values['log-level'] ?? 'info' },
     },
     'embedded demo config',
   );
+  const config = configFor(defaultAdminPort);
   const logger = createLogger(config.log.level);
   let proxy: ProxyInstance;
   try {
-    proxy = await startProxy(config, logger);
+    proxy = await startProxy(config, logger).catch((error: unknown) => {
+      // 9090 is taken (another proxy, Prometheus' node exporter…): any free port will do.
+      if ((error as { code?: string; port?: number }).code !== 'EADDRINUSE' || (error as { port?: number }).port !== defaultAdminPort) throw error;
+      return startProxy(configFor(0), logger);
+    });
   } catch (error) {
     await cluster.close();
     throw error;
@@ -78,7 +96,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   if (values.failover) {
     demoClient = new DemoClient(proxy, join(certs, 'ca.pem'));
     void demoClient.run();
-    timers.push(...scheduleFailover(cluster, proxy, demoClient));
+    timers.push(...scheduleFailover(cluster, proxy, demoClient, timing));
   }
 
   await new Promise<void>((resolve) => {
@@ -97,19 +115,32 @@ export async function runDemo(argv: string[]): Promise<number> {
   return 0;
 }
 
-function scheduleFailover(cluster: SimulatedCluster, proxy: ProxyInstance, client: DemoClient): NodeJS.Timeout[] {
+interface FailoverTiming {
+  readonly stopSec: number;
+  readonly restartSec: number;
+}
+
+function parseFailoverTiming(text: string | undefined): FailoverTiming {
+  if (text === undefined) return { stopSec: 8, restartSec: 30 };
+  const [stopSec, restartSec, ...rest] = text.split(',').map(Number);
+  if (rest.length > 0 || !(stopSec! > 0) || !(restartSec! > stopSec!)) throw new Error(`--failover-timing: expected STOP,RESTART seconds with 0 < STOP < RESTART, got "${text}"`);
+  return { stopSec: stopSec!, restartSec: restartSec! };
+}
+
+function scheduleFailover(cluster: SimulatedCluster, proxy: ProxyInstance, client: DemoClient, timing: FailoverTiming): NodeJS.Timeout[] {
   const say = (text: string) => process.stderr.write(`\n*** demo: ${text}\n`);
+  const statusPage = `${proxy.adminUrl()}/status`;
   let victim = cluster.coordinators[0]!;
   return [
     setTimeout(() => {
       victim = cluster.coordinators.find((c) => c.name === client.pinnedTo) ?? victim;
-      say(`stopping ${victim.name}: its clients get "Invalid session id" from a peer and reconnect there`);
+      say(`stopping ${victim.name}: its clients get "Invalid session id" from a peer and reconnect there; ${statusPage} shows it down`);
       void victim.stop();
-    }, 8_000),
+    }, timing.stopSec * 1000),
     setTimeout(() => {
-      say(`restarting ${victim.name}: it takes new sessions after ${proxy.config.health.rise} good health checks`);
+      say(`restarting ${victim.name}: it takes new sessions after ${proxy.config.health.rise} good health checks; ${statusPage} shows it up again`);
       void victim.start();
-    }, 30_000),
+    }, timing.restartSec * 1000),
   ];
 }
 
@@ -212,11 +243,20 @@ class DemoClient {
   }
 }
 
+/** How to run this same program again: the installed bin, or the TypeScript sources on the project's Node. */
+function selfCommand(): string {
+  const script = process.argv[1];
+  if (script === undefined || !script.endsWith('.ts')) return 'impala-ha-proxy';
+  // `npx node` is the project's pinned Node 24 (type stripping); the shell's own node may be older.
+  return `npx node ${relative(process.cwd(), script) || script}`;
+}
+
 function printInstructions(proxy: ProxyInstance, cluster: SimulatedCluster, certs: string): void {
   const url = new URL(proxy.url('https'));
   const host = url.hostname;
   const port = url.port;
   const ca = join(certs, 'ca.pem');
+  const admin = proxy.adminUrl();
   const lines = [
     '',
     `impala-ha-proxy demo: https://${host}:${port} → ${cluster.coordinators.length} simulated coordinators (TLS bridged, verified against ${ca})`,
@@ -224,10 +264,19 @@ function printInstructions(proxy: ProxyInstance, cluster: SimulatedCluster, cert
     '',
     'Connect a client (the simulator answers any statement; try: select repeat_bytes(1000)):',
     `  impala-shell --protocol=hs2-http --ssl --ca_cert=${ca} -i ${host}:${port}`,
-    '    (impala-shell 4.1-4.4: add --http_cookie_names=impala.auth,impala.session.id)',
+    '    (4.1 and later keep the impala.session.id cookie by default; if you pass --http_cookie_names, include it.',
+    '     4.0 keeps only impala.auth: the proxy then routes it by the session handle in each RPC)',
     `  python3 -c "from impala.dbapi import connect; c = connect(host='${host}', port=${port}, use_http_transport=True, http_path='cliservice', use_ssl=True, ca_cert='${ca}').cursor(); c.execute('select 1'); print(c.fetchall())"`,
     `  ODBC: Host=${host};Port=${port};TransportMode=http;HTTPPath=cliservice;SSL=1;TrustedCerts=${ca};HTTPAuthCookies=impala.auth,JSESSIONID,KNOXSESSIONID,impala.session.id`,
     `  JDBC: jdbc:impala://${host}:${port}/default;TransportMode=http;httpPath=cliservice;SSL=1;SSLTrustStore=<truststore with ${ca}>`,
+    // TCP front ends: once the proxy has TCP listeners, their client lines go here
+    // (impala-shell --protocol=hs2 -i host:port, impyla's default binary transport).
+    '',
+    `Operate it (admin listener ${admin}):`,
+    `  status page:  ${admin}/status   (JSON: ${admin}/status?format=json)`,
+    `  metrics:      ${admin}/metrics`,
+    `  drain one:    curl -s -X POST ${admin}/admin/coordinators/2/drain   (then .../2/enable)`,
+    `  from a shell: ${selfCommand()} ctl --admin ${admin} status   (also: drain 2, enable 2)`,
     '',
     'Ctrl-C stops the demo.',
     '',

@@ -97,6 +97,18 @@ describe('admin API', () => {
     expect((await fetch(`${adminUrl}/admin/coordinators/1/drain`, { headers: auth })).status).toBe(405);
   });
 
+  it('POST /admin/reload: the token, POST only, and 501 for a proxy with no config file to re-read', async () => {
+    const reload = (headers: Record<string, string> = auth, method = 'POST') => fetch(`${adminUrl}/admin/reload`, { method, headers });
+    expect((await reload({})).status).toBe(401);
+    const get = await reload(auth, 'GET');
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    const unavailable = await reload();
+    expect(unavailable.status).toBe(501);
+    expect(await unavailable.text()).toBe('reload is not available: this proxy was not started from a config file\n');
+    expect(harness.proxy.status().generation).toBe(1);
+  });
+
   it('keeps an operator override across a reload, unless the config changes that state', async () => {
     const name = harness.proxy.coordinators.all[1]!.name;
     expect((await act(name, 'drain')).status).toBe(200);

@@ -1,10 +1,12 @@
 // The /status page in a real browser (headless Chromium through playwright-core): it renders, a
-// screenshot lands in test-output/, and the numbers on it match /status?format=json.
+// screenshot lands in test-output/, the numbers on it match /status?format=json, and the charts'
+// inline SVG draws the JSON's ten-minute history.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chartHeight, chartWidth } from '../../src/status/chart.ts';
 import type { StatusSnapshot } from '../../src/status/snapshot.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { readCert } from '../helpers/certs.ts';
@@ -29,7 +31,7 @@ describe('status page', () => {
     browser = await chromium.launchPersistentContext(profileDir, {
       executablePath: chromiumPath,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 520 },
+      viewport: { width: 1280, height: 720 },
     });
   });
   afterAll(async () => {
@@ -43,7 +45,7 @@ describe('status page', () => {
     const clients = Array.from({ length: 5 }, () => new Hs2Client({ url: harness.url, tls: { ca: readCert('ca.pem') } }));
     for (const client of clients) {
       assertSuccess((await client.openSession()).status);
-      assertSuccess((await client.ping()).status);
+      for (let i = 0; i < 4; i++) assertSuccess((await client.ping()).status);
     }
     harness.proxy.setOperatorState('2', 'drain', 'test');
     harness.cluster.coordinators[2]!.setHealthy(false);
@@ -87,6 +89,54 @@ describe('status page', () => {
     // The table fits the viewport: nothing overflows sideways.
     // A string, evaluated in the page: the test's tsconfig has no DOM types.
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+
+    // Two charts per coordinator, drawn from the JSON's history: one tooltip per bucket, and every
+    // point of the line where the JSON says (y from the value and the chart's own scale). The last
+    // bucket is still filling (its rate moves with the clock), so the complete ones are compared,
+    // from a page and a JSON taken within the same bucket.
+    let history = json;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const pageStartsAt = await page.locator('svg.chart').first().getAttribute('data-starts-at');
+      if (pageStartsAt === history.coordinators[0]!.history.startsAt) break;
+      await page.reload();
+      history = (await (await fetch(`${adminUrl}/status?format=json`)).json()) as StatusSnapshot;
+    }
+    expect(await page.locator('figure.card').count()).toBe(3);
+    // Inline SVG only: no script, no stylesheet or image fetched from anywhere.
+    const html = await page.content();
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(|xlink:href|<use/i);
+    for (const expected of history.coordinators) {
+      const card = page.locator(`figure.card[data-coordinator="${expected.name}"]`);
+      expect(await card.locator('svg.chart').count()).toBe(2);
+      for (const field of ['requestsPerSec', 'p99Ms'] as const) {
+        const values: readonly (number | null)[] = expected.history[field];
+        expect(values).toHaveLength(60);
+        const svg = card.locator(`svg[data-chart="${field}"]`);
+        expect(await svg.getAttribute('data-starts-at')).toBe(expected.history.startsAt);
+        expect(await svg.getAttribute('viewBox')).toBe(`0 0 ${chartWidth} ${chartHeight}`);
+        expect(await svg.locator('rect.tip').count()).toBe(60);
+        expect(await svg.locator('rect.tip title').first().textContent()).toMatch(/^\d\d:\d\d:\d\d UTC \+10s: [\d.]+ req\/s, p99 /);
+        const top = Number(await svg.getAttribute('data-top'));
+        const max = Number(await svg.getAttribute('data-max'));
+        expect(max).toBeLessThanOrEqual(top);
+        expect(max).toBeGreaterThanOrEqual(Math.max(0, ...values.slice(0, -1).filter((v): v is number => v !== null)));
+        const d = (await svg.locator('path.line').getAttribute('d')) ?? '';
+        const points = [...d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+        const indexes = values.flatMap((v, k) => (v === null ? [] : [k]));
+        expect(points).toHaveLength(indexes.length);
+        for (const [i, [x, y]] of points.entries()) {
+          const k = indexes[i]!;
+          expect(x).toBeCloseTo((k * chartWidth) / 59, 0);
+          expect(y).toBeGreaterThanOrEqual(0);
+          expect(y).toBeLessThanOrEqual(chartHeight);
+          if (k < 59) expect(y).toBeCloseTo(chartHeight - (values[k]! / top) * chartHeight, 0);
+        }
+      }
+    }
+    // The traffic above is in the history: 5 clients x 5 RPCs spread over the coordinators.
+    const total = history.coordinators.reduce((sum, c) => sum + c.history.requestsPerSec.reduce((a, b) => a + b, 0), 0);
+    expect(total).toBeGreaterThan(0);
+    expect(history.coordinators.some((c) => c.history.p99Ms.some((v) => v !== null && v > 0))).toBe(true);
     await page.close();
     for (const client of clients) client.close();
   });
