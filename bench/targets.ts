@@ -102,7 +102,7 @@ function proxyConfig(httpsPort: number, httpPort: number, coordinators: Coordina
   return {
     listen: { https: { host: '127.0.0.1', port: httpsPort }, http: { host: '127.0.0.1', port: httpPort } },
     tls: { certFile: certificates.certFile, keyFile: certificates.keyFile },
-    coordinators: coordinators.plain.map((port, i) => ({ name: `c${i + 1}`, host: '127.0.0.1', hs2Port: port, webuiPort: port })),
+    coordinators: coordinators.plain.map((port, i) => ({ name: `c${i + 1}`, host: '127.0.0.1', hs2HttpPort: port, webuiPort: port })),
     cookie: { secrets: [cookieSecret] },
     admin: null,
     log: { level: isLogging ? 'info' : 'warn', access: true },

@@ -32,7 +32,7 @@ export function diffConfigs(old: Config, next: Config): ConfigDiff {
 
 /** Where the coordinator is reached: a change makes it another server as far as health goes. */
 function targetOf(coordinator: CoordinatorConfig, config: Config): string {
-  return `${config.upstream.mode}|${config.upstream.webuiMode ?? ''}|${coordinator.host}|${coordinator.hs2Port}|${coordinator.webuiPort}`;
+  return `${config.upstream.mode}|${config.upstream.webuiMode ?? ''}|${coordinator.host}|${coordinator.hs2HttpPort}|${coordinator.hs2Port}|${coordinator.beeswaxPort}|${coordinator.webuiPort}`;
 }
 
 function restartKeys(old: Config, next: Config): string[] {

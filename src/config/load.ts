@@ -59,6 +59,11 @@ function checkConsistency(config: Config): string[] {
     else names.set(coordinator.name.toLowerCase(), i);
     // /ui/<n> and /ui/<name> share one namespace: a name that is a number would shadow an index.
     if (/^\d+$/.test(coordinator.name)) problems.push(`coordinators[${i}].name: must not be a plain number (it would clash with /ui/<n>)`);
+    // Until 0.2 hs2Port was the hs2-http port: a config of that time says hs2Port: 28000, which is
+    // the default hs2HttpPort. Say what changed rather than send binary HS2 to an HTTP port.
+    if (coordinator.hs2Port === coordinator.hs2HttpPort) {
+      problems.push(`coordinators[${i}].hs2Port: ${coordinator.hs2Port} is also its hs2HttpPort; hs2Port is impalad's --hs2_port (binary HS2, default 21050) and the hs2-http port is hs2HttpPort (--hs2_http_port, default 28000)`);
+    }
   });
   if (!config.listen.https && !config.listen.http) problems.push('listen: at least one of listen.https and listen.http is required');
   if (config.listen.https && !config.tls) problems.push('tls: required when listen.https is set (certFile and keyFile)');

@@ -34,7 +34,13 @@ const coordinator = z.strictObject({
   /** Stable identity: the affinity cookie is derived from it, so renaming re-pins clients. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 characters of letters, digits, ".", "_" or "-"'),
   host,
-  hs2Port: port.default(28000),
+  /** impalad --hs2_http_port: hs2-http, what the HTTPS/HTTP listeners forward to. */
+  hs2HttpPort: port.default(28000),
+  /** impalad --hs2_port: binary HS2 over TCP, for TCP listeners with coordinatorPort hs2Port. */
+  hs2Port: port.default(21050),
+  /** impalad --beeswax_port: Beeswax, for TCP listeners with coordinatorPort beeswaxPort. */
+  beeswaxPort: port.default(21000),
+  /** impalad --webserver_port: the web UI (/ui/<n>) and the health checks. */
   webuiPort: port.default(25000),
   weight: z.number().int().min(1).max(1000).default(1),
   state: operatorState.default('enabled'),

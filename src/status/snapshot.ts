@@ -57,7 +57,7 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
     return {
       index: c.index,
       name: c.name,
-      address: `${c.config.host}:${c.config.hs2Port}`,
+      address: `${c.config.host}:${c.config.hs2HttpPort}`,
       health: c.health,
       operatorState: c.operatorState,
       isQuiescing: c.isQuiescing,

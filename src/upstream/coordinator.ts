@@ -63,7 +63,7 @@ export class Coordinator {
     this.logger = options.logger.child({ coordinator: config.name });
     this.#upstream = upstream;
     const hostPart = isIP(config.host) === 6 ? `[${config.host}]` : config.host;
-    this.hs2Origin = `${upstream.mode === 'tls' ? 'https' : 'http'}://${hostPart}:${config.hs2Port}`;
+    this.hs2Origin = `${upstream.mode === 'tls' ? 'https' : 'http'}://${hostPart}:${config.hs2HttpPort}`;
     this.webuiOrigin = `${options.webuiTls ? 'https' : 'http'}://${hostPart}:${config.webuiPort}`;
     this.#connect = upstream.mode === 'tls' ? tlsConnectOptions(tls, config.host) : undefined;
     this.#pool = this.#makePool(upstream.connectionsPerCoordinator);

@@ -189,7 +189,7 @@ export async function startWebUiHarness(options: {
 }): Promise<WebUiHarness> {
   const config = validateConfig({
     listen: { https: null, http: { host: '127.0.0.1', port: 0 } },
-    coordinators: options.backends.map((b) => ({ name: b.name, host: '127.0.0.1', hs2Port: 1, webuiPort: b.port })),
+    coordinators: options.backends.map((b) => ({ name: b.name, host: '127.0.0.1', hs2HttpPort: 1, webuiPort: b.port })),
     upstream: { mode: 'plain', webuiMode: options.webuiTls ? 'tls' : 'plain', tls: { caFile: certPath('ca.pem') } },
     cookie: { secrets: ['webui-test-secret-0123456789abcdef'] },
     admin: null,

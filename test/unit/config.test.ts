@@ -35,7 +35,7 @@ describe('validateConfig defaults', () => {
     expect(validateConfig(minimal)).toEqual({
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
       tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2' },
-      coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com', hs2Port: 28000, webuiPort: 25000, weight: 1, state: 'enabled', backup: false }],
+      coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com', hs2HttpPort: 28000, hs2Port: 21050, beeswaxPort: 21000, webuiPort: 25000, weight: 1, state: 'enabled', backup: false }],
       upstream: {
         mode: 'plain',
         tls: { rejectUnauthorized: true },
@@ -155,6 +155,13 @@ describe('validateConfig errors name the key path', () => {
     expect(problemsOf(minimalWith({ coordinators: [{ name: 'a', host: 'h' }, { name: '12', host: 'h' }] }))).toEqual([
       'coordinators[1].name: must not be a plain number (it would clash with /ui/<n>)',
     ]);
+  });
+
+  it('says what changed when a config from before 0.2 gives the hs2-http port as hs2Port', () => {
+    expect(problemsOf(minimalWith({ coordinators: [{ name: 'a', host: 'h', hs2Port: 28000 }] }))).toEqual([
+      "coordinators[0].hs2Port: 28000 is also its hs2HttpPort; hs2Port is impalad's --hs2_port (binary HS2, default 21050) and the hs2-http port is hs2HttpPort (--hs2_http_port, default 28000)",
+    ]);
+    expect(problemsOf(minimalWith({ coordinators: [{ name: 'a', host: 'h', hs2HttpPort: 28000, hs2Port: 21050 }] }))).toEqual([]);
   });
 
   it('requires tls when listen.https is set (by default)', () => {
