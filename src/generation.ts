@@ -4,12 +4,12 @@
 // time about coordinators lives in the process-lifetime registry, so nothing is copied in.
 import { createSecureContext } from 'node:tls';
 import { createPolicy, type Policy } from './balancer/index.ts';
-import type { Config } from './config/schema.ts';
+import type { Config, TcpListenerConfig } from './config/schema.ts';
 import { Hs2Handler } from './hs2/handler.ts';
 import type { OutcomeSink } from './hs2/outcome.ts';
 import type { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
-import { frontTlsOptions, upstreamTlsOptions } from './tls/files.ts';
+import { frontTlsOptions, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
 import { CoordinatorSet } from './upstream/coordinator-set.ts';
 import type { HealthMonitor } from './upstream/health-monitor.ts';
 import { Prober } from './upstream/prober.ts';
@@ -25,8 +25,12 @@ export interface Generation {
   readonly prober: Prober;
   readonly hs2: Hs2Handler;
   readonly webui: WebUiProxy;
+  /** Each TCP listener's settings and balancing policy, by listener name. */
+  readonly tcp: ReadonlyMap<string, { readonly config: TcpListenerConfig; readonly policy: Policy }>;
   /** Front-end TLS options, already turned into a context once here, so swapping them in cannot fail. */
   readonly frontTls: ReturnType<typeof frontTlsOptions> | undefined;
+  /** TLS to the coordinators (hs2 pools, web UI agents, probes, TCP bridge), read once. */
+  readonly upstreamTls: UpstreamTlsOptions | undefined;
 }
 
 /** The process-lifetime parts a generation is wired to. */
@@ -44,16 +48,19 @@ export interface ProcessParts {
 /** Reads every file and builds every part; throws (having released what it built) when any fails. */
 export function buildGeneration(config: Config, number: number, parts: ProcessParts): Generation {
   // Everything that reads files or can throw comes first, before a pool or a socket exists.
-  const frontTls = config.listen.https && config.tls ? frontTlsOptions(config.tls) : undefined;
+  const terminatesTcp = config.tcp.some((listener) => listener.tls === 'terminate' || listener.tls === 'bridge');
+  const frontTls = (config.listen.https || terminatesTcp) && config.tls ? frontTlsOptions(config.tls) : undefined;
   if (frontTls !== undefined) createSecureContext(frontTls); // a bad PEM, key or passphrase throws here
-  const upstreamTls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  const bridgesTcp = config.tcp.some((listener) => listener.tls === 'bridge');
+  const upstreamTls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' || bridgesTcp ? upstreamTlsOptions(config.upstream.tls) : undefined;
   const coordinators = new CoordinatorSet({ config, secrets: parts.secrets(config), registry: parts.registry, tls: upstreamTls, logger: parts.logger });
   try {
     const policy = createPolicy(config.balancer.policy);
     const prober = new Prober(coordinators.all, { config: config.health, tls: upstreamTls, monitor: parts.monitor });
     const hs2 = new Hs2Handler({ config, coordinators, routing: parts.current, sessions: parts.sessions, monitor: parts.monitor, finish: parts.finish, logger: parts.logger });
     const webui = new WebUiProxy({ config, coordinators, logger: parts.logger });
-    return { number, loadedAtMs: Date.now(), config, coordinators, policy, prober, hs2, webui, frontTls };
+    const tcp = new Map(config.tcp.map((listener) => [listener.name, { config: listener, policy: createPolicy(listener.policy) }]));
+    return { number, loadedAtMs: Date.now(), config, coordinators, policy, prober, hs2, webui, tcp, frontTls, upstreamTls };
   } catch (error) {
     void coordinators.destroy();
     throw error;

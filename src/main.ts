@@ -17,10 +17,12 @@ import { RequestDispatcher } from './dispatch.ts';
 import { buildGeneration, closeGeneration, type Generation, type ProcessParts } from './generation.ts';
 import { AccessLog } from './hs2/access-log.ts';
 import type { Outcome } from './hs2/outcome.ts';
+import type { TcpOutcome } from './tcp/outcome.ts';
 import { SessionMap } from './hs2/session-map.ts';
 import { createAccessLogger, type Logger } from './log.ts';
 import { ProxyMetrics } from './metrics/metrics.ts';
 import { closeListeners, startListeners, updateListeners, type Listener } from './server.ts';
+import { TcpFrontEnd } from './tcp/front-end.ts';
 import { takeStatusSnapshot, type StatusSnapshot } from './status/snapshot.ts';
 import type { CoordinatorSet } from './upstream/coordinator-set.ts';
 import { HealthMonitor, type HealthTransition } from './upstream/health-monitor.ts';
@@ -74,10 +76,12 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
   const registry = new CoordinatorRegistry((name) => sessions.countFor(name));
   const monitor = new HealthMonitor(registry, () => current.config.health, logger);
   const listenersRef: { list: readonly Listener[] } = { list: [] };
+  const tcpFrontEnds: TcpFrontEnd[] = [];
   const metrics = new ProxyMetrics({
     coordinators: () => current.coordinators.all,
     learnedSessions: () => sessions.size,
     clientConnections: () => countConnections(listenersRef.list),
+    tcpListeners: () => tcpFrontEnds,
   });
   const accessLog = config.log.access && logger.isLevelEnabled('info') ? new AccessLog(createAccessLogger(logger)) : undefined;
 
@@ -94,11 +98,13 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
     // A coordinator that went down lost its sessions; its clients re-pin as they come back.
     sessions.forgetCoordinator(transition.coordinator);
     const state = registry.get(transition.coordinator);
-    if (state === undefined || state.inFlight.size === 0) return;
-    // Its requests in flight, of whatever generation, move to peers (DESIGN §5). Not inside the
-    // callback that reported the failure: each failover starts a new dispatch.
+    if (state === undefined || (state.inFlight.size === 0 && state.connections.size === 0)) return;
+    // Its requests in flight, of whatever generation, move to peers (DESIGN §5); its TCP
+    // connections are closed so that their clients reconnect elsewhere. Not inside the callback
+    // that reported the failure: each failover starts a new dispatch.
     queueMicrotask(() => {
       for (const request of [...state.inFlight]) request.failover(transition.reason);
+      for (const connection of [...state.connections]) connection.shutDown('coordinator-down');
     });
   });
 
@@ -115,8 +121,26 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
     const after = operatorActions[action];
     registry.setOperatorOverride(coordinator.name, { state: after, configState: coordinator.config.state, atMs: Date.now() });
     logger.info({ event: 'admin', who, action, coordinator: coordinator.name, before, after }, `admin: ${action} ${coordinator.name} (${before} → ${after}) by ${who}`);
+    if (after === 'disabled') closeConnectionsOf(current.coordinators);
     return { coordinator: coordinator.name, before, after };
   }
+
+  /** Disabled = no traffic: the TCP connections of every disabled coordinator are closed (draining keeps them). */
+  function closeConnectionsOf(coordinators: CoordinatorSet): void {
+    for (const coordinator of coordinators.all) {
+      if (coordinator.operatorState !== 'disabled') continue;
+      for (const connection of [...coordinator.state.connections]) connection.shutDown('disabled');
+    }
+  }
+
+  const tcpObserver = {
+    connected: (listener: string, coordinator: string) => metrics.tcpConnected(listener, coordinator),
+    finished: (outcome: TcpOutcome) => {
+      metrics.observeTcp(outcome);
+      accessLog?.writeTcp(outcome);
+    },
+    tlsError: (listener: string, code: string | undefined) => metrics.countTlsError(listener, code),
+  };
 
   const status = () =>
     takeStatusSnapshot({
@@ -125,6 +149,7 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       coordinators: () => current.coordinators.all,
       generation: () => current,
       metrics,
+      tcpListeners: () => tcpFrontEnds,
     });
 
   let listeners: Listener[] = [];
@@ -136,6 +161,11 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       onTlsError: (kind, code) => metrics.countTlsError(kind, code),
     });
     listenersRef.list = listeners;
+    for (const listener of config.tcp) {
+      tcpFrontEnds.push(
+        await TcpFrontEnd.start({ config: listener, current: () => current, monitor, observer: tcpObserver, logger, tls: current.frontTls, tlsHandshakeTimeoutMs: (config.server as { tlsHandshakeTimeoutMs?: number }).tlsHandshakeTimeoutMs ?? 10_000 }),
+      );
+    }
     if (config.admin) {
       admin = await startAdminListener(config.admin.host, config.admin.port, {
         token: () => current.config.admin?.token,
@@ -147,7 +177,7 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       }, logger);
     }
   } catch (error) {
-    await closeListeners(listeners, 0);
+    await Promise.all([closeListeners(listeners, 0), ...tcpFrontEnds.map((frontEnd) => frontEnd.close(0))]);
     await closeGeneration(current, false);
     sessions.close();
     metrics.close();
@@ -180,6 +210,8 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
     registry.reconcileOverrides(next.coordinators);
     current = generation;
     updateListeners(listeners, next, generation.frontTls);
+    for (const frontEnd of tcpFrontEnds) frontEnd.setSecureContext(generation.frontTls);
+    closeConnectionsOf(generation.coordinators);
     for (const name of registry.retain(new Set(next.coordinators.map((c) => c.name)))) sessions.forgetCoordinator(name);
     generation.prober.start();
     metrics.countReload('ok');
@@ -240,7 +272,11 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
           logger.warn({ event: 'shutdown-timeout', graceMs }, `in-flight requests did not finish within ${graceMs} ms: closing them`);
           for (const generation of [current, ...retiring.keys()]) void generation.coordinators.destroy();
         }, graceMs);
-        await Promise.all([closeListeners(listeners, graceMs), admin ? closeListeners([adminAsListener(admin)], 0) : undefined]);
+        await Promise.all([
+          closeListeners(listeners, graceMs),
+          ...tcpFrontEnds.map((frontEnd) => frontEnd.close(graceMs)),
+          admin ? closeListeners([adminAsListener(admin)], 0) : undefined,
+        ]);
         await closeGeneration(current, true);
         await Promise.all(retiring.values());
         clearTimeout(deadline);

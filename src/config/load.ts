@@ -65,8 +65,15 @@ function checkConsistency(config: Config): string[] {
       problems.push(`coordinators[${i}].hs2Port: ${coordinator.hs2Port} is also its hs2HttpPort; hs2Port is impalad's --hs2_port (binary HS2, default 21050) and the hs2-http port is hs2HttpPort (--hs2_http_port, default 28000)`);
     }
   });
-  if (!config.listen.https && !config.listen.http) problems.push('listen: at least one of listen.https and listen.http is required');
+  if (!config.listen.https && !config.listen.http && config.tcp.length === 0) problems.push('listen: at least one of listen.https, listen.http and tcp is required');
   if (config.listen.https && !config.tls) problems.push('tls: required when listen.https is set (certFile and keyFile)');
+  const tcpNames = new Map<string, number>();
+  config.tcp.forEach((listener, i) => {
+    const earlier = tcpNames.get(listener.name);
+    if (earlier !== undefined) problems.push(`tcp[${i}].name: "${listener.name}" is already used by tcp[${earlier}]`);
+    else tcpNames.set(listener.name, i);
+    if ((listener.tls === 'terminate' || listener.tls === 'bridge') && !config.tls) problems.push(`tcp[${i}].tls: ${listener.tls} needs the proxy's certificate in tls (certFile and keyFile)`);
+  });
   if (config.tls?.requireClientCert && !config.tls.clientCaFile) problems.push('tls.clientCaFile: required when tls.requireClientCert is true');
   const upstreamTls = config.upstream.tls;
   if (Boolean(upstreamTls.certFile) !== Boolean(upstreamTls.keyFile)) {

@@ -60,6 +60,31 @@ const upstreamTls = z.strictObject({
 
 const listener = z.strictObject({ host: host.default('0.0.0.0'), port: listenPort });
 
+/** A TCP front end: binary HS2 (impalad --hs2_port) or Beeswax, balanced at connect (DESIGN §10). */
+const tcpListener = z.strictObject({
+  /** Names the listener in logs, metrics and the status page. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 characters of letters, digits, ".", "_" or "-"'),
+  host: host.default('0.0.0.0'),
+  port: listenPort,
+  /** Which port of each coordinator connections go to. */
+  coordinatorPort: z.enum(['hs2Port', 'beeswaxPort']).default('hs2Port'),
+  /** least-connections counts every front end's load (hs2-http sessions too); source-ip keeps a client on one coordinator (Hue). */
+  policy: z.enum(['least-connections', 'round-robin', 'source-ip', 'random-two']).default('least-connections'),
+  /**
+   * none: plain TCP both ways. passthrough: bytes untouched (TLS, if any, ends at the coordinator,
+   * whose certificate the client sees). terminate: TLS at the proxy (the `tls` certificate), plain
+   * to the coordinator. bridge: TLS at the proxy, re-encrypted to the coordinator and verified
+   * (upstream.tls; SNI = its host).
+   */
+  tls: z.enum(['none', 'passthrough', 'terminate', 'bridge']).default('none'),
+  /** TCP (and, for bridge, TLS) connect to a coordinator; a failed connect moves to the next one. */
+  connectTimeoutMs: positiveMs.default(5_000),
+  /** A client connection with no byte either way for this long is closed (HAProxy `timeout client`). */
+  clientIdleTimeoutMs: positiveMs.default(3_600_000),
+  /** A coordinator connection with no byte either way for this long is closed (HAProxy `timeout server`). */
+  serverIdleTimeoutMs: positiveMs.default(3_600_000),
+});
+
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -68,7 +93,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 
-  /** Front-end TLS (required when listen.https is set). */
+  /** TCP front ends (binary HS2, Beeswax); none by default. */
+  tcp: z.array(tcpListener).default([]),
+
+  /** Front-end TLS (required when listen.https is set, or a TCP listener terminates or bridges TLS). */
   tls: z
     .strictObject({
       certFile: z.string().min(1),
@@ -214,3 +242,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type CoordinatorConfig = Config['coordinators'][number];
 export type OperatorState = z.output<typeof operatorState>;
+export type TcpListenerConfig = Config['tcp'][number];

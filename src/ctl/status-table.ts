@@ -48,8 +48,23 @@ export function renderStatusTable(snapshot: StatusSnapshot, adminUrl: string): s
     ...cells.map(line),
     '',
     `REQ/S, ERRORS and P99 cover the last ${snapshot.windowSec} s; SINCE is the last health or operator state change.`,
+    ...renderTcpListeners(snapshot),
     '',
   ].join('\n');
+}
+
+/** TCP listeners, one line each: open connections, then per coordinator. */
+function renderTcpListeners(snapshot: StatusSnapshot): string[] {
+  if (snapshot.tcpListeners.length === 0) return [];
+  const width = Math.max(...snapshot.tcpListeners.map((listener) => listener.name.length));
+  return [
+    '',
+    'TCP LISTENERS',
+    ...snapshot.tcpListeners.map((listener) => {
+      const per = Object.entries(listener.byCoordinator).map(([name, open]) => `${name} ${open}`).join(', ');
+      return `${listener.name.padEnd(width)}  ${listener.address} → ${listener.coordinatorPort}, TLS ${listener.tls}, ${listener.policy}: ${listener.open} open${per ? ` (${per})` : ''}`;
+    }),
+  ];
 }
 
 /** 42s, 5m07s, 3h12m, 4d03h: two units at most. */

@@ -1,5 +1,7 @@
-// One access line per hs2 request, written from its Outcome and nothing else.
+// One access line per hs2 request, written from its Outcome and nothing else; and one per TCP
+// listener connection when it ends (as HAProxy's tcplog), from its TcpOutcome.
 import type { Logger } from '../log.ts';
+import type { TcpOutcome } from '../tcp/outcome.ts';
 import type { Outcome } from './outcome.ts';
 
 export class AccessLog {
@@ -30,6 +32,24 @@ export class AccessLog {
       bytesIn: outcome.bytesIn,
       bytesOut: outcome.bytesOut,
       ms: Math.round(outcome.totalMs * 100) / 100,
+      client: outcome.client,
+      error: error?.code,
+      detail: error?.message,
+    });
+  }
+
+  writeTcp(outcome: TcpOutcome): void {
+    const error = outcome.error;
+    const failed = outcome.failedConnects;
+    this.#logger.info({
+      event: 'tcp',
+      listener: outcome.listener,
+      coordinator: outcome.coordinator ?? null,
+      end: outcome.end,
+      failed: failed.length > 0 ? failed.map((failure) => failure.coordinator) : undefined,
+      bytesIn: outcome.bytesIn,
+      bytesOut: outcome.bytesOut,
+      ms: Math.round(outcome.ms),
       client: outcome.client,
       error: error?.code,
       detail: error?.message,

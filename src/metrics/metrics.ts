@@ -3,6 +3,7 @@
 // once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { verdicts, type Outcome, type Verdict } from '../hs2/outcome.ts';
+import type { TcpOutcome } from '../tcp/outcome.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
 
@@ -14,6 +15,8 @@ export interface MetricsSource {
   learnedSessions(): number;
   /** Open client connections per listener kind. */
   clientConnections(): Promise<ReadonlyMap<string, number>>;
+  /** TCP listeners and their open connections per coordinator. */
+  tcpListeners(): readonly { readonly name: string; openByCoordinator(): ReadonlyMap<string, number> }[];
 }
 
 /**
@@ -81,6 +84,11 @@ export class ProxyMetrics {
   readonly #healthChanges: Counter<'coordinator' | 'health'>;
   readonly #reloads: Counter<'result'>;
   readonly #adminActions: Counter<'action'>;
+  readonly #tcpConnections: Counter<'listener' | 'coordinator'>;
+  readonly #tcpEnds: Counter<'listener' | 'end'>;
+  readonly #tcpBytes: Counter<'listener' | 'coordinator' | 'direction'>;
+  readonly #tcpConnectFailures: Counter<'listener' | 'coordinator' | 'code'>;
+  readonly #tcpRetries: Counter<'listener'>;
   readonly #series = new Map<string, CoordinatorSeries>();
 
   constructor(source: MetricsSource) {
@@ -105,6 +113,11 @@ export class ProxyMetrics {
     this.#healthChanges = new Counter({ name: `${prefix}health_changes_total`, help: 'Coordinator health transitions', labelNames: ['coordinator', 'health'], registers });
     this.#reloads = new Counter({ name: `${prefix}config_reloads_total`, help: 'Configuration reloads (SIGHUP), by result', labelNames: ['result'], registers });
     this.#adminActions = new Counter({ name: `${prefix}admin_actions_total`, help: 'Operator actions through the admin API', labelNames: ['action'], registers });
+    this.#tcpConnections = new Counter({ name: `${prefix}tcp_connections_total`, help: 'TCP listener connections a coordinator accepted, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers });
+    this.#tcpEnds = new Counter({ name: `${prefix}tcp_connection_ends_total`, help: 'TCP listener connections ended, by why: client-closed, coordinator-closed, client-idle, coordinator-idle, client-error, coordinator-error, coordinator-down and disabled (closed by the proxy), no-coordinator, connect-failed, shutdown', labelNames: ['listener', 'end'], registers });
+    this.#tcpBytes = new Counter({ name: `${prefix}tcp_bytes_total`, help: 'Bytes through TCP listeners; direction in: client to coordinator, out: coordinator to client', labelNames: ['listener', 'coordinator', 'direction'], registers });
+    this.#tcpConnectFailures = new Counter({ name: `${prefix}tcp_connect_failures_total`, help: 'Connects to a coordinator that failed before any client byte reached it, by error code', labelNames: ['listener', 'coordinator', 'code'], registers });
+    this.#tcpRetries = new Counter({ name: `${prefix}tcp_retries_total`, help: 'TCP connections moved to the next coordinator after a failed connect', labelNames: ['listener'], registers });
 
     new Gauge({
       name: `${prefix}coordinator_up`, help: 'Health: 1 up, 0 down', labelNames: ['coordinator'], registers,
@@ -159,6 +172,13 @@ export class ProxyMetrics {
       name: `${prefix}learned_sessions`, help: 'Entries in the session map (session handle → coordinator)', registers,
       collect() {
         this.set(source.learnedSessions());
+      },
+    });
+    new Gauge({
+      name: `${prefix}tcp_open_connections`, help: 'Open TCP listener connections, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers,
+      collect() {
+        this.reset();
+        for (const listener of source.tcpListeners()) for (const [coordinator, open] of listener.openByCoordinator()) this.labels(listener.name, coordinator).set(open);
       },
     });
     new Gauge({
@@ -231,6 +251,21 @@ export class ProxyMetrics {
 
   countReload(result: 'ok' | 'rejected'): void {
     this.#reloads.labels(result).inc();
+  }
+
+  tcpConnected(listener: string, coordinator: string): void {
+    this.#tcpConnections.labels(listener, coordinator).inc();
+  }
+
+  /** Every TCP listener connection's end. */
+  observeTcp(outcome: TcpOutcome): void {
+    this.#tcpEnds.labels(outcome.listener, outcome.end).inc();
+    for (const failure of outcome.failedConnects) this.#tcpConnectFailures.labels(outcome.listener, failure.coordinator, failure.code).inc();
+    const retries = outcome.failedConnects.length - (outcome.end === 'connect-failed' ? 1 : 0);
+    if (retries > 0) this.#tcpRetries.labels(outcome.listener).inc(retries);
+    if (outcome.coordinator === undefined) return;
+    this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'in').inc(outcome.bytesIn);
+    this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'out').inc(outcome.bytesOut);
   }
 
   countAdminAction(action: string): void {

@@ -81,6 +81,7 @@ export function renderStatusPage(snapshot: StatusSnapshot): string {
 ${snapshot.coordinators.map(renderRow).join('\n')}
 </tbody>
 </table>
+${renderTcpListeners(snapshot)}
 <h2>Last ${historyMinutes(snapshot)} minutes<span class="meta">${snapshot.coordinators[0]?.history.bucketSec ?? 10} s buckets; red marks: buckets with errors; hover for numbers</span></h2>
 <div class="charts">
 ${snapshot.coordinators.map(renderCharts).join('\n')}
@@ -138,3 +139,22 @@ function truncate(text: string, length: number): string {
 }
 
 export { escapeHtml };
+
+/** TCP listeners (binary HS2, Beeswax): one row each, open connections per coordinator. */
+function renderTcpListeners(snapshot: StatusSnapshot): string {
+  if (snapshot.tcpListeners.length === 0) return '';
+  const names = snapshot.coordinators.map((c) => c.name);
+  const rows = snapshot.tcpListeners.map(
+    (listener) =>
+      `<tr data-listener="${escapeHtml(listener.name)}"><td>${escapeHtml(listener.name)}</td><td>${escapeHtml(listener.address)}</td><td>${escapeHtml(listener.coordinatorPort)}</td><td>${escapeHtml(listener.tls)}</td><td>${escapeHtml(listener.policy)}</td><td class="num" data-field="open">${listener.open}</td>${names
+        .map((name) => `<td class="num" data-coordinator="${escapeHtml(name)}">${listener.byCoordinator[name] ?? 0}</td>`)
+        .join('')}</tr>`,
+  );
+  return `<h2>TCP listeners<span class="meta">open connections</span></h2>
+<table>
+<thead><tr><th>Listener</th><th>Address</th><th>To</th><th>TLS</th><th>Policy</th><th class="num">Open</th>${names.map((name) => `<th class="num">${escapeHtml(name)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}

@@ -37,6 +37,28 @@ export interface StatusSnapshot {
   readonly isReady: boolean;
   readonly windowSec: number;
   readonly coordinators: readonly CoordinatorStatus[];
+  readonly tcpListeners: readonly TcpListenerStatus[];
+}
+
+export interface TcpListenerStatus {
+  readonly name: string;
+  readonly address: string;
+  readonly coordinatorPort: 'hs2Port' | 'beeswaxPort';
+  readonly tls: string;
+  readonly policy: string;
+  /** Open connections, all coordinators. */
+  readonly open: number;
+  /** Open connections per coordinator name. */
+  readonly byCoordinator: Readonly<Record<string, number>>;
+}
+
+/** What the status page needs from a TCP listener. */
+export interface TcpListenerSource {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  settings(): { readonly coordinatorPort: 'hs2Port' | 'beeswaxPort'; readonly tls: string; readonly policy: string };
+  openByCoordinator(): ReadonlyMap<string, number>;
 }
 
 export interface StatusSource {
@@ -45,6 +67,7 @@ export interface StatusSource {
   coordinators(): readonly Coordinator[];
   generation(): { readonly number: number; readonly loadedAtMs: number };
   readonly metrics: ProxyMetrics;
+  tcpListeners(): readonly TcpListenerSource[];
 }
 
 export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): StatusSnapshot {
@@ -84,5 +107,18 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
     isReady: coordinators.some((c) => c.isAvailable),
     windowSec: 60,
     coordinators,
+    tcpListeners: source.tcpListeners().map((listener): TcpListenerStatus => {
+      const settings = listener.settings();
+      const byCoordinator = Object.fromEntries(listener.openByCoordinator());
+      return {
+        name: listener.name,
+        address: `${listener.host}:${listener.port}`,
+        coordinatorPort: settings.coordinatorPort,
+        tls: settings.tls,
+        policy: settings.policy,
+        open: Object.values(byCoordinator).reduce((sum, open) => sum + open, 0),
+        byCoordinator,
+      };
+    }),
   };
 }

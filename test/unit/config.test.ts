@@ -34,6 +34,7 @@ describe('validateConfig defaults', () => {
   it('fills every default', () => {
     expect(validateConfig(minimal)).toEqual({
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
+      tcp: [],
       tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2' },
       coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com', hs2HttpPort: 28000, hs2Port: 21050, beeswaxPort: 21000, webuiPort: 25000, weight: 1, state: 'enabled', backup: false }],
       upstream: {
@@ -169,7 +170,7 @@ describe('validateConfig errors name the key path', () => {
   });
 
   it('requires at least one listener', () => {
-    expect(problemsOf(minimalWith({ listen: { https: null } }))).toEqual(['listen: at least one of listen.https and listen.http is required']);
+    expect(problemsOf(minimalWith({ listen: { https: null } }))).toEqual(['listen: at least one of listen.https, listen.http and tcp is required']);
   });
 
   it('requires tls.clientCaFile with requireClientCert', () => {

@@ -102,6 +102,7 @@ describe('renderStatusTable', () => {
       coordinator(2, { health: 'down', isAvailable: false, sessions: 0, requestsPerSec: 0, p99Ms: null, reason: 'connect ECONNREFUSED 10.0.0.2:25000 after 3 failed probes in a row, and then some more text', since: new Date(now - 5_000).toISOString() }),
       coordinator(10, { name: 'a-much-longer-coordinator-name', operatorState: 'draining', isQuiescing: true, isAvailable: false, sessions: 120, inFlight: 7, requestsPerSec: 123.456, errors: 12, p99Ms: 1234.5 }),
     ],
+    tcpListeners: [],
   };
 
   it('renders aligned columns, a summary line and short reasons', () => {
@@ -119,6 +120,25 @@ describe('renderStatusTable', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('lists TCP listeners with their open connections per coordinator', () => {
+    const text = renderStatusTable(
+      {
+        ...snapshot,
+        tcpListeners: [
+          { name: 'hs2', address: '0.0.0.0:21050', coordinatorPort: 'hs2Port', tls: 'passthrough', policy: 'least-connections', open: 3, byCoordinator: { 'impalad-1': 2, 'impalad-2': 1 } },
+          { name: 'beeswax', address: '0.0.0.0:21000', coordinatorPort: 'beeswaxPort', tls: 'none', policy: 'source-ip', open: 0, byCoordinator: {} },
+        ],
+      },
+      'http://x',
+    );
+    expect(text.split('\n').slice(-4)).toEqual([
+      'TCP LISTENERS',
+      'hs2      0.0.0.0:21050 → hs2Port, TLS passthrough, least-connections: 3 open (impalad-1 2, impalad-2 1)',
+      'beeswax  0.0.0.0:21000 → beeswaxPort, TLS none, source-ip: 0 open',
+      '',
+    ]);
   });
 
   it('says NOT READY when no coordinator is available', () => {

@@ -99,7 +99,12 @@ describe('examples/proxy.yaml', () => {
 
   it('shows the default value of every option it sets (except the required ones and the secret)', () => {
     const config = validateConfig(document.toJS());
-    const defaults = validateConfig({ coordinators: config.coordinators.map(({ name, host }) => ({ name, host })), tls: { certFile: config.tls!.certFile, keyFile: config.tls!.keyFile } });
+    // Coordinators and TCP listeners are lists the operator writes: only their required keys are kept.
+    const defaults = validateConfig({
+      coordinators: config.coordinators.map(({ name, host }) => ({ name, host })),
+      tcp: config.tcp.map(({ name, port, coordinatorPort }, i) => ({ name, port, ...(i > 0 && { coordinatorPort }) })),
+      tls: { certFile: config.tls!.certFile, keyFile: config.tls!.keyFile },
+    });
     expect({ ...config, cookie: { ...config.cookie, secrets: [] } }).toEqual(defaults);
   });
 
