@@ -4,8 +4,7 @@
 //
 // Both ways of reading stop a client that goes quiet mid-body (issue 10 item 5: 48 clients
 // trickling a byte a second held every pooled upstream connection). The idle clock only runs while
-// the proxy waits for the client: not while the upstream holds the body back (backpressure), and
-// not before the upstream asks for the body (a request queued for a pooled connection).
+// the proxy is ready to take bytes: not while the upstream holds the body back (backpressure).
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ProxyError } from '../errors.ts';
@@ -81,27 +80,33 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idleTim
   });
 }
 
+/** Bytes read ahead of the upstream: enough for a client at full speed to fill and then wait. */
+export const readAheadBytes = 64 * 1024;
+
 /**
  * The body to send upstream for a request that did not fit the replay limit: prefix, then the rest
- * of `req`, with backpressure. Errors with `CLIENT_TIMEOUT` when the client sends no byte for
- * `idleTimeoutMs` while the consumer waits for one (no limit when undefined), with
- * `CLIENT_ABORTED` when the client goes away before the end; undici then aborts the upstream
- * request and closes that upstream connection.
+ * of `req`, with backpressure. Up to `readAheadBytes` past the prefix are read before the upstream
+ * asks (while the request waits for a pooled connection), so a client that sends nothing is
+ * noticed then too, and a client that filled the read-ahead is not blamed for the wait.
+ *
+ * Errors with `CLIENT_TIMEOUT` after `idleTimeoutMs` without a byte while the proxy is ready for
+ * one (no limit when undefined), with `CLIENT_ABORTED` when the client goes away before the end.
+ * Listen for 'error' as soon as it is made: undici only listens once a pooled connection takes
+ * the request, and an error with no listener is held until a listener or a read comes.
  */
 export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idleTimeoutMs?: number): Readable {
   return new RemainingBody(prefix, req, idleTimeoutMs);
 }
 
 /**
- * highWaterMark 0: nothing is read ahead, so `_read` means the consumer is waiting and the buffer
- * is empty; that is exactly when the client owes bytes and the idle clock runs.
+ * The idle clock runs exactly while `req` flows: the read-ahead buffer has room and the body has not
+ * ended. When the consumer holds the body back the buffer fills, `req` pauses, and the clock stops.
  */
 class RemainingBody extends Readable {
   readonly #req: IncomingMessage;
   readonly #idleTimeoutMs: number | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #isStarted = false;
-  /** A client failure before the consumer started: an 'error' then would have no listener. */
+  /** A client failure while nobody listened for 'error' (it would be an uncaught exception). */
   #pendingError: ProxyError | undefined;
   readonly #onData = (chunk: Buffer) => this.#data(chunk);
   readonly #onEnd = () => this.#end();
@@ -111,7 +116,7 @@ class RemainingBody extends Readable {
   };
 
   constructor(prefix: Buffer, req: IncomingMessage, idleTimeoutMs: number | undefined) {
-    super({ highWaterMark: 0 });
+    super({ highWaterMark: prefix.length + readAheadBytes });
     this.#req = req;
     this.#idleTimeoutMs = idleTimeoutMs;
     if (prefix.length > 0) this.push(prefix);
@@ -119,22 +124,29 @@ class RemainingBody extends Readable {
       this.push(null);
       return;
     }
-    req.pause();
     req.on('data', this.#onData);
     req.on('end', this.#onEnd);
     req.on('error', this.#onError);
     req.on('close', this.#onClose);
+    this.#flow();
   }
 
-  /** The consumer waits for bytes: let the client's flow and start the idle clock. */
+  /** Below the high-water mark again (the consumer took bytes): read on. */
   override _read(): void {
-    this.#isStarted = true;
     if (this.#pendingError !== undefined) {
       this.destroy(this.#pendingError);
       return;
     }
-    if (this.#req.readableEnded) return;
-    this.#startClock();
+    this.#flow();
+  }
+
+  #flow(): void {
+    if (this.#req.readableEnded || this.destroyed) return;
+    const ms = this.#idleTimeoutMs;
+    if (ms !== undefined) {
+      if (this.#timer === undefined) this.#timer = setTimeout(() => this.#fail(bodyIdleTimeout(ms)), ms);
+      else this.#timer.refresh();
+    }
     this.#req.resume();
   }
 
@@ -143,7 +155,7 @@ class RemainingBody extends Readable {
       this.#timer?.refresh();
       return;
     }
-    // The consumer has not taken it yet: stop reading, and the clock, until it asks again.
+    // The buffer is full: the proxy, not the client, is holding the body back now.
     this.#req.pause();
     this.#stopClock();
   }
@@ -154,15 +166,21 @@ class RemainingBody extends Readable {
   }
 
   #fail(error: ProxyError): void {
-    if (this.#isStarted) this.destroy(error);
-    else this.#pendingError ??= error;
-  }
-
-  #startClock(): void {
-    const ms = this.#idleTimeoutMs;
-    if (ms === undefined) return;
-    if (this.#timer === undefined) this.#timer = setTimeout(() => this.destroy(bodyIdleTimeout(ms)), ms);
-    else this.#timer.refresh();
+    this.#stopClock();
+    this.#req.pause();
+    if (this.destroyed || this.#pendingError !== undefined) return;
+    if (this.listenerCount('error') > 0) {
+      this.destroy(error);
+      return;
+    }
+    // Held for the first 'error' listener (undici adds one when a connection takes the request).
+    this.#pendingError = error;
+    const deliver = (event: string | symbol) => {
+      if (event !== 'error') return;
+      this.off('newListener', deliver);
+      process.nextTick(() => this.destroy(error));
+    };
+    this.on('newListener', deliver);
   }
 
   #stopClock(): void {
