@@ -14,7 +14,8 @@ import { TType, bytes, i32, strictHeader, string } from '../helpers/thrift-bytes
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 } } });
+  // Probes with room to spare on a loaded machine: a health event here must come from the requests.
+  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 } } });
 });
 
 afterAll(async () => {

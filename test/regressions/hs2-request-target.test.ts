@@ -18,7 +18,8 @@ let port: number;
 
 beforeEach(async () => {
   // A short shutdown grace: a proxy with dead pools would otherwise hold close() for 30 s.
-  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 } } });
+  // Probes with room to spare on a loaded machine: a health event here must come from the requests.
+  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 } } });
   port = Number(new URL(harness.url).port);
 });
 
