@@ -14,7 +14,8 @@
 // doc/specs/thrift-tconfiguration.md), and only the types of the spec are accepted. A body streamed
 // past maxReplayBytes is checked as far as it goes: running out of bytes is no problem then.
 //
-// It reads bytes by index and allocates nothing unless it finds a problem: bench/thrift-walk.ts.
+// It reads bytes by index and allocates one small object per call, nothing per field (a problem
+// allocates its message): 170-440 ns per typical hs2 call, bench/thrift-walk.ts.
 
 export type ThriftCheck = { readonly kind: 'ok' } | { readonly kind: 'invalid'; /** Short, for the 400 body and the log. */ readonly problem: string };
 
@@ -30,7 +31,7 @@ export interface ThriftCheckOptions {
 
 /** Thrift's default recursion limit; the `<Method>_args` struct is level 1. */
 export const maxNestingDepth = 64;
-/** Method names are short (the longest hs2 one is 26 bytes); a longer "name" is not an hs2 call. */
+/** hs2 method names are a few tens of bytes; a longer "name" is not an hs2 call. */
 export const maxMethodNameBytes = 1024;
 
 const STOP = 0;
