@@ -217,6 +217,11 @@ export const configSchema = z.strictObject({
       /** Slow-client guard: the whole request head must arrive within this time. */
       requestHeaderTimeoutMs: positiveMs.default(10_000),
       /**
+       * Slow-upload guard: an hs2 request whose client sends no body byte for this long is answered
+       * 408 and its connection closed (time the upstream holds the body back does not count).
+       */
+      requestBodyIdleTimeoutMs: positiveMs.default(30_000),
+      /**
        * Idle client keep-alive connections are closed after this long. Hours, not minutes: impalad
        * never closes an idle client connection (unless --idle_session_timeout expires all of its
        * sessions), and impala-shell 4.6+ keeps one connection per shell and prints a BrokenPipe/

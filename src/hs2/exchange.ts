@@ -52,6 +52,8 @@ export interface ExchangeRequest {
   readonly forwardCookie: string | undefined;
   readonly candidates: Candidates;
   readonly startedAt: number;
+  /** server.requestBodyIdleTimeoutMs, for a body streamed past maxReplayBytes. */
+  readonly bodyIdleTimeoutMs: number;
 }
 
 export class Hs2Exchange implements InFlight {
@@ -148,12 +150,31 @@ export class Hs2Exchange implements InFlight {
         path: request.path,
         method: 'POST',
         headers,
-        body: body.isComplete ? body.prefix : streamRemainingBody(body.prefix, request.req),
+        body: body.isComplete ? body.prefix : this.#streamBody(),
         headersTimeout: this.#context.limits.headersTimeoutMs(this.rpc),
       },
       this.#attempt,
       !body.isComplete,
     );
+  }
+
+  /**
+   * The rest of a body too large to keep. Its failures (the client went quiet or away) are heard at
+   * once, also while the request still waits for a pooled connection and undici does not listen:
+   * a client that trickles bytes is answered 408 then, not when a connection frees.
+   */
+  #streamBody() {
+    const request = this.#request;
+    const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdleTimeoutMs);
+    stream.once('error', (error: Error) => this.#onBodyError(error));
+    return stream;
+  }
+
+  #onBodyError(error: Error): void {
+    if (this.#hasResponseStarted || this.#isDone) return;
+    if (this.#controller !== undefined) return this.#controller.abort(error);
+    this.#attempt?.abandon();
+    this.onResponseError(undefined, error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -240,6 +261,8 @@ export class Hs2Exchange implements InFlight {
     this.#error = error;
     const status = toHttpStatus(error);
     const headers: Record<string, string | string[]> = {};
+    // A streamed body may be unread: the connection cannot carry another request.
+    if (!this.#request.body.isComplete) headers.connection = 'close';
     if (this.#setCookie && this.#pinTo !== undefined) headers['set-cookie'] = this.#setCookieValue();
     if (status === 503) headers['retry-after'] = this.#context.retryAfterSec;
     if (respondText(this.#request.res, status, status === 503 ? unavailableText : `${error.message}\n`, headers)) this.#status = status;

@@ -23,7 +23,7 @@ import { routeRequest } from './route.ts';
 import { RpcLimits } from './rpc-limits.ts';
 import type { SessionMap } from './session-map.ts';
 import { sniffRequest, unknownRequest, type SniffedRequest } from './sniff.ts';
-import { checkThriftMessage } from './thrift-check.ts';
+import { checkThriftCall } from './thrift-check.ts';
 
 /**
  * The sniffer reads at least this much of a body before it gives up on finding the message header
@@ -51,6 +51,7 @@ export class Hs2Handler {
   readonly #cookieName: string;
   readonly #keepXForwardedFor: boolean;
   readonly #maxReplayBytes: number;
+  readonly #bodyIdleTimeoutMs: number;
   readonly #sessionOwner: (key: string) => string | undefined;
   /** Responses of this generation not yet closed: its pools close only once there are none. */
   #active = 0;
@@ -69,6 +70,7 @@ export class Hs2Handler {
     this.#cookieName = config.cookie.name;
     this.#keepXForwardedFor = config.upstream.xForwardedFor === 'off';
     this.#maxReplayBytes = config.upstream.maxReplayBytes;
+    this.#bodyIdleTimeoutMs = config.server.requestBodyIdleTimeoutMs;
     this.#sessionOwner = (key) => this.#sessions.lookup(key);
     // A coordinator needs `rise` good probes to come back; clients should not retry sooner.
     const health = config.health;
@@ -106,23 +108,26 @@ export class Hs2Handler {
     let body: RequestBody;
     let sniffed: SniffedRequest | undefined;
     try {
-      body = await readRequestBody(req, this.#maxReplayBytes);
+      body = await readRequestBody(req, this.#maxReplayBytes, this.#bodyIdleTimeoutMs);
       sniffed = sniffRequest(body.prefix, body.isComplete);
       while (sniffed === undefined && !body.isComplete && body.prefix.length < sniffWindowBytes) {
-        body = await readRequestBody(req, sniffWindowBytes, body.prefix);
+        body = await readRequestBody(req, sniffWindowBytes, this.#bodyIdleTimeoutMs, body.prefix);
         sniffed = sniffRequest(body.prefix, body.isComplete);
       }
-    } catch {
-      // The client went away mid-body; nothing reached a coordinator.
-      return this.#refuse(res, startedAt, clientIp, new ProxyError('CLIENT_ABORTED', 'client closed the connection during the request body'));
+    } catch (error) {
+      // The client went away or went quiet mid-body (CLIENT_ABORTED, CLIENT_TIMEOUT); nothing
+      // reached a coordinator. The rest of the body is unread: the connection cannot be kept.
+      return this.#refuse(res, startedAt, clientIp, error as ProxyError, { connection: 'close' });
     }
     sniffed ??= unknownRequest;
     if (sniffed.method === undefined) {
       // impalad drops the connection on a body that is not a binary-protocol Thrift call.
       return this.#refuse(res, startedAt, clientIp, new ProxyError('CLIENT_BAD_REQUEST', 'request body is not a Thrift binary-protocol call'), { connection: 'close' }, body);
     }
-    const check = checkThriftMessage(body.prefix, body.isComplete);
-    if (!check.ok) {
+    // A body that is not one well-formed Thrift message never reaches a coordinator: impalad would
+    // reset the connection, and each reset looked like a failing coordinator (issue 10 item 4).
+    const check = checkThriftCall(body.prefix, body.isComplete);
+    if (check.kind === 'invalid') {
       return this.#refuse(res, startedAt, clientIp, new ProxyError('CLIENT_BAD_REQUEST', `malformed Thrift ${sniffed.method} call: ${check.problem}`), { connection: 'close' }, body, sniffed.method);
     }
 
@@ -133,7 +138,7 @@ export class Hs2Handler {
     const isTls = (req.socket as TLSSocket).encrypted === true;
     const exchange = new Hs2Exchange(
       this.#context,
-      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt },
+      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt, bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs },
       decision,
     );
     exchange.start();

@@ -24,12 +24,16 @@ export function sniffRequest(prefix: Buffer, isComplete: boolean): SniffedReques
     let sessionKey: string | null | undefined;
     try {
       sessionKey = attempt(() => readHandleSecret(new ThriftCursor(prefix, header.bodyOffset)));
-    } catch {
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
       sessionKey = null; // a well-formed header with a body we cannot walk: route by cookie alone
     }
     if (sessionKey === undefined && !isComplete) return undefined;
     return { method: header.name, sessionKey: sessionKey ?? undefined };
-  } catch {
+  } catch (error) {
+    // The reader throws RangeError for malformed bytes; anything else is a bug of ours and must
+    // surface (a 500 and a log line), not pass for "not Thrift" (issue 11: the fuzz test could not fail).
+    if (!(error instanceof RangeError)) throw error;
     return unknownRequest;
   }
 }
