@@ -61,6 +61,8 @@ const structs: Record<Hs2Method, readonly [request: StructClass, response: Struc
   GetLog: [cli.TGetLogReq!, cli.TGetLogResp!],
   PingImpalaHS2Service: [impala.TPingImpalaHS2ServiceReq!, impala.TPingImpalaHS2ServiceResp!],
   CloseImpalaOperation: [impala.TCloseImpalaOperationReq!, impala.TCloseImpalaOperationResp!],
+  GetExecSummary: [impala.TGetExecSummaryReq!, impala.TGetExecSummaryResp!],
+  GetRuntimeProfile: [impala.TGetRuntimeProfileReq!, impala.TGetRuntimeProfileResp!],
 };
 
 export const hs2Methods: readonly Hs2Method[] = Object.freeze(Object.keys(structs) as Hs2Method[]);
