@@ -1,18 +1,22 @@
-// One simulated impalad coordinator: an hs2-http port and a web UI port (research §3, §4), with
-// the fault injection the proxy's failover tests need.
+// One simulated impalad coordinator: an hs2-http port, a binary hs2 port and a web UI port
+// (research §3, §4), with the fault injection the proxy's failover tests need.
 //
-// Each port is a plain net.Server that hands accepted sockets to a non-listening http(s) server,
-// so a frozen coordinator can accept TCP (like a SIGSTOPped process whose kernel still completes
-// handshakes) while never starting TLS or HTTP, and stop() can destroy every socket it owns.
+// Each port is a plain net.Server that hands accepted sockets to a non-listening http(s) or tls
+// server (or, for plain binary hs2, straight to the connection handler), so a frozen coordinator
+// can accept TCP (like a SIGSTOPped process whose kernel still completes handshakes) while never
+// starting TLS, HTTP or Thrift, and stop() can destroy every socket it owns. Both hs2 ports serve
+// the same Hs2Service: a session opened on either is valid on both, and on no other coordinator.
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import tls from 'node:tls';
 import { handleCall, readMessageHeader } from '../thrift/hs2.ts';
 import { AuthCookieSigner, authenticate, type AuthCounters } from './auth.ts';
 import { CoordinatorStoppedError, FreezeGate, StallRegistry } from './faults.ts';
 import { Hs2Service, type QueryInfo, type RpcContext, type SessionInfo } from './hs2-service.ts';
+import { Hs2TcpConnection } from './hs2-tcp.ts';
 import { silentLogger, type SimulatorLogger } from './logger.ts';
 import { handleWebUiRequest, type BackendInfo } from './webui.ts';
 
@@ -34,9 +38,22 @@ export interface CoordinatorOptions {
   hs2Port?: number;
   /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
   webuiPort?: number;
-  /** Same certificate for the hs2 port and the web UI; plain HTTP without it. */
+  /**
+   * The binary hs2 port (impalad --hs2_port, 21050): TBinaryProtocol over TCP, always served.
+   * Default 0 (ephemeral). The port chosen first is kept across stop()/start().
+   */
+  hs2TcpPort?: number;
+  /**
+   * TLS on the binary hs2 port. Default: on when `tls` is set (impalad's --ssl_server_certificate
+   * covers every client port); false serves plain TCP there while hs2-http and the web UI use TLS.
+   */
+  hs2TcpTls?: boolean;
+  /** Same certificate for every port; plain HTTP and TCP without it. */
   tls?: CoordinatorTlsOptions;
-  /** Enables Basic authentication (and `impala.auth` cookies) on the hs2 port: user → password. */
+  /**
+   * LDAP-style users (user → password): Basic authentication (and `impala.auth` cookies) on the
+   * hs2-http port, SASL PLAIN on the binary hs2 port (NOSASL without users).
+   */
   users?: Record<string, string>;
   /** Also require authentication on the web UI (impalad --webserver_require_ldap). Default false. */
   webuiAuth?: boolean;
@@ -48,7 +65,7 @@ export interface CoordinatorOptions {
   version?: string;
   /** Request log entries kept (oldest dropped first). Default 1000. */
   requestLogSize?: number;
-  /** Largest accepted hs2 request body; larger bodies close the connection. Default 64 MiB. */
+  /** Largest accepted hs2 request body or binary message; larger ones close the connection. Default 64 MiB. */
   maxBodyBytes?: number;
   /** pino-compatible; default silent. */
   logger?: SimulatorLogger;
@@ -57,17 +74,22 @@ export interface CoordinatorOptions {
 export interface RequestLogEntry {
   /** Thrift method; undefined when the body was never read (401, OPTIONS, frozen, stalled before read). */
   rpc: string | undefined;
-  /** `hs2` or `webui`. */
-  port: 'hs2' | 'webui';
+  /** `hs2` (hs2-http), `hs2-tcp` (binary hs2) or `webui`. */
+  port: 'hs2' | 'webui' | 'hs2-tcp';
+  /** HTTP method and path; empty for `hs2-tcp`. */
   httpMethod: string;
   path: string;
-  /** Request headers as Node parsed them (lower-case names; `cookie` joined with `; `). */
+  /** Request headers as Node parsed them (lower-case names; `cookie` joined with `; `); empty for `hs2-tcp`. */
   headers: Record<string, string | string[] | undefined>;
+  /** `address:port` of the TCP peer (the proxy, when there is one). */
+  remote?: string;
   /** Hex of the 16-byte guid of the session the RPC belongs to, when known. */
   sessionGuidHex?: string;
   user?: string;
-  /** HTTP status sent; undefined while the request is held or when the connection was closed without a response. */
+  /** HTTP status sent; undefined while the request is held, when the connection was closed without a response, and for `hs2-tcp`. */
   status?: number;
+  /** `hs2-tcp`: the reply was written. */
+  replied?: boolean;
   time: number;
 }
 
@@ -75,9 +97,15 @@ export interface CoordinatorCounters extends AuthCounters {
   /** Thrift RPCs received, by method (counted once the body is read). */
   rpcs: Record<string, number>;
   http401: number;
-  /** TCP connections accepted, both ports. */
+  /** TCP connections accepted, every port. */
   connectionsAccepted: number;
+  /** On the hs2-http port. */
   hs2ConnectionsAccepted: number;
+  /** On the binary hs2 port. */
+  hs2TcpConnectionsAccepted: number;
+  /** Binary hs2 SASL negotiations that completed / failed (wrong password, bad mechanism, bad bytes). */
+  saslAuthSuccesses: number;
+  saslAuthFailures: number;
 }
 
 const DEFAULT_VERSION = '4.5.0-SIMULATED';
@@ -89,6 +117,10 @@ function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: stri
   const key = tls.key ?? (tls.keyFile ? readFileSync(tls.keyFile) : undefined);
   if (!cert || !key) throw new Error('simulator tls needs cert/certFile and key/keyFile');
   return { cert, key };
+}
+
+function remoteOf(socket: net.Socket): string | undefined {
+  return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -113,12 +145,20 @@ interface Run {
 export class SimulatedCoordinator {
   readonly name: string;
   readonly host: string;
+  /** hs2-http and the web UI speak TLS. */
   readonly isTls: boolean;
+  /** The binary hs2 port speaks TLS. */
+  readonly isHs2TcpTls: boolean;
+  /** The binary hs2 port requires SASL PLAIN (users are configured). */
+  readonly isHs2TcpSasl: boolean;
   readonly counters: CoordinatorCounters = {
     rpcs: {},
     http401: 0,
     connectionsAccepted: 0,
     hs2ConnectionsAccepted: 0,
+    hs2TcpConnectionsAccepted: 0,
+    saslAuthSuccesses: 0,
+    saslAuthFailures: 0,
     cookieAuthFailures: 0,
     cookieAuthSuccesses: 0,
     basicAuthFailures: 0,
@@ -137,10 +177,13 @@ export class SimulatedCoordinator {
   readonly #freeze = new FreezeGate();
   readonly #stalls = new StallRegistry();
   readonly #sockets = new Set<net.Socket>();
-  #heldSockets: [net.Socket, net.Server][] = [];
+  readonly #hs2TcpSockets = new Set<net.Socket>();
+  /** Sockets accepted while frozen, with what to do with them at unfreeze(). */
+  #heldSockets: [net.Socket, (socket: net.Socket) => void][] = [];
   #listeners: net.Server[] = [];
   #hs2Port: number;
   #webuiPort: number;
+  #hs2TcpPort: number;
   #run: Run | undefined;
   #healthy = true;
   #quiescing = false;
@@ -154,8 +197,12 @@ export class SimulatedCoordinator {
     this.host = options.host ?? '127.0.0.1';
     this.#hs2Port = options.hs2Port ?? 0;
     this.#webuiPort = options.webuiPort ?? 0;
+    this.#hs2TcpPort = options.hs2TcpPort ?? 0;
     this.#tls = options.tls ? loadTls(options.tls) : undefined;
     this.isTls = this.#tls !== undefined;
+    if (options.hs2TcpTls && !this.#tls) throw new Error('simulator hs2TcpTls needs tls (cert/certFile and key/keyFile)');
+    this.isHs2TcpTls = options.hs2TcpTls ?? this.isTls;
+    this.isHs2TcpSasl = options.users !== undefined;
     this.#users = options.users ? new Map(Object.entries(options.users)) : undefined;
     this.#logger = options.logger ?? silentLogger;
     this.#version = options.version ?? DEFAULT_VERSION;
@@ -167,6 +214,14 @@ export class SimulatedCoordinator {
   }
   get webuiPort(): number {
     return this.#webuiPort;
+  }
+  /** The binary hs2 port (hs2Port is hs2-http). */
+  get hs2TcpPort(): number {
+    return this.#hs2TcpPort;
+  }
+  /** Open connections on the binary hs2 port. */
+  get hs2TcpConnections(): number {
+    return this.#hs2TcpSockets.size;
   }
   get hs2Url(): string {
     return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2Port}`;
@@ -260,6 +315,7 @@ export class SimulatedCoordinator {
     if (this.#run) return;
     this.#healthy = true;
     this.#quiescing = false;
+    const abort = new AbortController();
     const run: Run = {
       service: new Hs2Service({
         name: this.name,
@@ -267,10 +323,11 @@ export class SimulatedCoordinator {
         webuiAddress: () => `${this.host}:${this.#webuiPort}`,
         webuiUrl: () => this.webuiUrl,
         isQuiescing: () => this.#quiescing,
+        signal: abort.signal,
       }),
       signer: new AuthCookieSigner(this.#options.cookieMaxAgeSeconds),
       startedAt: Date.now(),
-      abort: new AbortController(),
+      abort,
     };
     const hs2Server = this.#createHttpServer((request, response, expectsContinue) => {
       void this.#onHs2Request(run, request, response, expectsContinue);
@@ -279,14 +336,49 @@ export class SimulatedCoordinator {
       void this.#onWebUiRequest(run, request, response);
     });
     try {
-      this.#hs2Port = await this.#listen(this.#hs2Port, hs2Server, 'hs2');
-      this.#webuiPort = await this.#listen(this.#webuiPort, webuiServer, 'webui');
+      this.#hs2Port = await this.#listen(this.#hs2Port, 'hs2', (socket) => hs2Server.emit('connection', socket));
+      this.#webuiPort = await this.#listen(this.#webuiPort, 'webui', (socket) => webuiServer.emit('connection', socket));
+      this.#hs2TcpPort = await this.#listen(this.#hs2TcpPort, 'hs2-tcp', this.#hs2TcpAcceptor(run));
     } catch (error) {
       await this.#closeListeners();
       throw error;
     }
     this.#run = run;
-    this.#logger.info({ coordinator: this.name, hs2Url: this.hs2Url, webuiUrl: this.webuiUrl }, 'simulated coordinator started');
+    this.#logger.info(
+      { coordinator: this.name, hs2Url: this.hs2Url, hs2TcpPort: this.#hs2TcpPort, webuiUrl: this.webuiUrl },
+      'simulated coordinator started',
+    );
+  }
+
+  /** What the binary hs2 listener does with an accepted (and not held) socket. */
+  #hs2TcpAcceptor(run: Run): (socket: net.Socket) => void {
+    const users = this.#users;
+    const handler = {
+      gate: () => this.#freeze.pass(),
+      ...(users
+        ? {
+            authenticate: (user: string, password: string) => {
+              const valid = users.get(user) === password;
+              if (valid) this.counters.saslAuthSuccesses++;
+              return valid;
+            },
+          }
+        : {}),
+      serve: (message: Buffer, user: string | undefined, socket: net.Socket) => this.#onHs2TcpMessage(run, message, user, socket),
+      onSaslFailure: (reason: string) => {
+        this.counters.saslAuthFailures++;
+        this.#logger.debug({ coordinator: this.name, reason }, 'hs2 SASL negotiation failed; closing the connection');
+      },
+      maxMessageBytes: this.#options.maxBodyBytes ?? 64 * 1024 * 1024,
+    };
+    if (!this.isHs2TcpTls) return (socket) => new Hs2TcpConnection(socket, handler);
+    const server = new tls.Server({ ...this.#tls! });
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      socket.on('error', () => {});
+      new Hs2TcpConnection(socket, handler);
+    });
+    server.on('tlsClientError', (_error: Error, socket: tls.TLSSocket) => socket.destroy());
+    return (socket) => server.emit('connection', socket);
   }
 
   async #stop(): Promise<void> {
@@ -322,15 +414,20 @@ export class SimulatedCoordinator {
     return server;
   }
 
-  async #listen(port: number, server: http.Server, kind: 'hs2' | 'webui'): Promise<number> {
+  async #listen(port: number, kind: 'hs2' | 'webui' | 'hs2-tcp', accept: (socket: net.Socket) => void): Promise<number> {
     const listener = net.createServer((socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       socket.on('error', () => {});
       this.counters.connectionsAccepted++;
       if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
-      if (this.#freeze.isFrozen) this.#heldSockets.push([socket, server]);
-      else server.emit('connection', socket);
+      if (kind === 'hs2-tcp') {
+        this.counters.hs2TcpConnectionsAccepted++;
+        this.#hs2TcpSockets.add(socket);
+        socket.once('close', () => this.#hs2TcpSockets.delete(socket));
+      }
+      if (this.#freeze.isFrozen) this.#heldSockets.push([socket, accept]);
+      else accept(socket);
     });
     this.#listeners.push(listener);
     await new Promise<void>((resolve, reject) => {
@@ -345,7 +442,7 @@ export class SimulatedCoordinator {
 
   // ---- fault injection ----------------------------------------------------------------------
 
-  /** Accept TCP but answer nothing on either port (TLS handshakes and requests hang) until unfreeze(). */
+  /** Accept TCP but answer nothing on any port (TLS handshakes, SASL and requests hang) until unfreeze(). */
   freeze(): void {
     this.#freeze.freeze();
   }
@@ -354,10 +451,10 @@ export class SimulatedCoordinator {
     this.#freeze.unfreeze();
     const held = this.#heldSockets;
     this.#heldSockets = [];
-    for (const [socket, server] of held) if (!socket.destroyed) server.emit('connection', socket);
+    for (const [socket, accept] of held) if (!socket.destroyed) accept(socket);
   }
 
-  /** Hold every hs2 request for `method` (after its body is read) until releaseStalled() or stop(). */
+  /** Hold every hs2 request for `method`, on either hs2 port (after its body is read), until releaseStalled() or stop(). */
   stall(method: string): void {
     this.#stalls.stall(method);
   }
@@ -389,14 +486,18 @@ export class SimulatedCoordinator {
   // ---- request handling ---------------------------------------------------------------------
 
   #logEntry(port: 'hs2' | 'webui', request: IncomingMessage): RequestLogEntry {
-    const entry: RequestLogEntry = {
+    return this.#appendLog({
       rpc: undefined,
       port,
       httpMethod: request.method ?? '',
       path: request.url ?? '',
       headers: { ...request.headers },
+      remote: remoteOf(request.socket),
       time: Date.now(),
-    };
+    });
+  }
+
+  #appendLog(entry: RequestLogEntry): RequestLogEntry {
     this.requestLog.push(entry);
     const limit = this.#options.requestLogSize ?? 1000;
     if (this.requestLog.length > limit) this.requestLog.splice(0, this.requestLog.length - limit);
@@ -439,14 +540,7 @@ export class SimulatedCoordinator {
       }
       if (expectsContinue) response.writeContinue();
       const body = await readBody(request, this.#options.maxBodyBytes ?? 64 * 1024 * 1024);
-      const header = readMessageHeader(body);
-      entry.rpc = header.method;
-      this.counters.rpcs[header.method] = (this.counters.rpcs[header.method] ?? 0) + 1;
-      if (this.#stalls.isStalled(header.method)) await this.#stalls.hold(header.method);
-      if (this.delayMs > 0) await delay(this.delayMs, undefined, { signal: run.abort.signal });
-      const context: RpcContext = { user };
-      const reply = await handleCall(body, run.service, context);
-      entry.sessionGuidHex = context.sessionGuidHex;
+      const reply = await this.#serveRpc(run, body, entry, { user, remote: entry.remote });
       if (run.abort.signal.aborted || socket.destroyed) return;
       // THttpServer::flush: every Thrift reply, errors included, is a 200 with these headers.
       const headers = [
@@ -467,6 +561,36 @@ export class SimulatedCoordinator {
         this.#logger.debug({ coordinator: this.name, err: error }, 'hs2 request failed; closing the connection');
       }
       socket.destroy();
+    }
+  }
+
+  /** The part of an RPC both hs2 ports share: count, stall, delay, run. Throws for an undecodable message. */
+  async #serveRpc(run: Run, body: Buffer, entry: RequestLogEntry, context: RpcContext): Promise<Buffer> {
+    const header = readMessageHeader(body);
+    entry.rpc = header.method;
+    this.counters.rpcs[header.method] = (this.counters.rpcs[header.method] ?? 0) + 1;
+    if (this.#stalls.isStalled(header.method)) await this.#stalls.hold(header.method);
+    if (this.delayMs > 0) await delay(this.delayMs, undefined, { signal: run.abort.signal });
+    const reply = await handleCall(body, run.service, context);
+    entry.sessionGuidHex = context.sessionGuidHex;
+    return reply;
+  }
+
+  /** One message from a binary hs2 connection; undefined closes the connection (stopped, undecodable). */
+  async #onHs2TcpMessage(run: Run, message: Buffer, user: string | undefined, socket: net.Socket): Promise<Buffer | undefined> {
+    const entry = this.#appendLog({ rpc: undefined, port: 'hs2-tcp', httpMethod: '', path: '', headers: {}, remote: remoteOf(socket), time: Date.now() });
+    if (user !== undefined) entry.user = user;
+    try {
+      await this.#freeze.pass();
+      const reply = await this.#serveRpc(run, message, entry, { user, remote: entry.remote });
+      if (run.abort.signal.aborted) return undefined;
+      entry.replied = true;
+      return reply;
+    } catch (error) {
+      if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
+        this.#logger.debug({ coordinator: this.name, err: error }, 'hs2 message failed; closing the connection');
+      }
+      return undefined;
     }
   }
 
