@@ -226,6 +226,20 @@ describe.each(['hs2-http', 'binary hs2'] as const)('an impala-shell session over
     await expect(shell.query('select 1')).resolves.toEqual({ columns: ['coordinator', 'value'], rows: [['shell-sim', 1]] });
   });
 
+  it("sends a null bitmap of ceil(rows / 8) bytes per column (impala-shell 4.0 reads one bit per row: 'bitarray index out of range')", async () => {
+    const shell = connect();
+    await shell.openSession();
+    const handle = (await shell.executeStatement('select range(20)')).operationHandle!;
+    const first = await shell.fetchResults(handle, 9);
+    expect(first.results!.columns![0]!.i64Val!.nulls).toEqual(Buffer.alloc(2));
+    const rest = await shell.fetchResults(handle, 100);
+    expect(rest.results!.columns![0]!.i64Val!.nulls).toEqual(Buffer.alloc(2));
+    const set = (await shell.executeStatement('set all')).operationHandle!;
+    const options = await shell.fetchResults(set, 10240);
+    for (const column of options.results!.columns!) expect(column.stringVal!.nulls).toHaveLength(Math.ceil(186 / 8));
+    await shell.closeSession();
+  });
+
   it('answers summary and profile of an unknown query, and of another session, as impalad does', async () => {
     const shell = connect();
     await shell.openSession();

@@ -490,7 +490,10 @@ export class Hs2Service implements Hs2Handler<RpcContext> {
   };
 
   #columns(query: SimulatedQuery, start: number, end: number): TColumn[] {
-    const nulls = Buffer.alloc(0);
+    // One null bit per row, ceil(rows / 8) bytes, as HS2ColumnarResultSet builds it (no value is
+    // NULL here). impala-shell 4.0 reads a bit for every row and fails with "bitarray index out
+    // of range" on a shorter bitmap; later shells check the length (impala_client.py _transpose).
+    const nulls = Buffer.alloc(Math.ceil((end - start) / 8));
     return query.result.columns.map((column, index) => {
       const values: (string | number)[] = [];
       for (let row = start; row < end; row++) values.push(query.result.value(row, index));
