@@ -1,22 +1,22 @@
 // One simulated impalad coordinator: an hs2-http port, a binary hs2 port and a web UI port
 // (research §3, §4), with the fault injection the proxy's failover tests need.
 //
-// Each port is a plain net.Server that hands accepted sockets to a non-listening http(s) or tls
-// server (or, for plain binary hs2, straight to the connection handler), so a frozen coordinator
-// can accept TCP (like a SIGSTOPped process whose kernel still completes handshakes) while never
-// starting TLS, HTTP or Thrift, and stop() can destroy every socket it owns. Both hs2 ports serve
-// the same Hs2Service: a session opened on either is valid on both, and on no other coordinator.
+// Each port hands accepted sockets to a non-listening http(s) or tls server (or, for plain binary
+// hs2, straight to the connection handler), so a frozen coordinator can accept TCP (like a
+// SIGSTOPped process whose kernel still completes handshakes) while never starting TLS, HTTP or
+// Thrift, and stop() can destroy every socket it owns (listeners.ts). Both hs2 ports serve the
+// same Hs2Service: a session opened on either is valid on both, and on no other coordinator.
 import { readFileSync } from 'node:fs';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import tls from 'node:tls';
 import { handleCall, readMessageHeader } from '../thrift/hs2.ts';
 import { AuthCookieSigner, authenticate, type AuthCounters } from './auth.ts';
 import { CoordinatorStoppedError, FreezeGate, StallRegistry } from './faults.ts';
 import { Hs2Service, type QueryInfo, type RpcContext, type SessionInfo } from './hs2-service.ts';
-import { Hs2TcpConnection } from './hs2-tcp.ts';
+import { createHttpServer, readBody, writeOptions, writeThriftReply, writeUnauthorized } from './hs2-http.ts';
+import { hs2TcpAcceptor, type Hs2TcpHandler } from './hs2-tcp.ts';
+import { CoordinatorListeners } from './listeners.ts';
 import { silentLogger, type SimulatorLogger } from './logger.ts';
 import { handleWebUiRequest, type BackendInfo } from './webui.ts';
 
@@ -109,7 +109,6 @@ export interface CoordinatorCounters extends AuthCounters {
 }
 
 const DEFAULT_VERSION = '4.5.0-SIMULATED';
-const THRIFT_SERVER_HEADER = 'Thrift/0.16.0';
 let instanceCount = 0;
 
 function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: string | Buffer } {
@@ -121,17 +120,6 @@ function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: stri
 
 function remoteOf(socket: net.Socket): string | undefined {
   return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
-}
-
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) throw new Error(`request body larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, length);
 }
 
 /** Per start(): everything a crash loses. */
@@ -176,11 +164,7 @@ export class SimulatedCoordinator {
   readonly #version: string;
   readonly #freeze = new FreezeGate();
   readonly #stalls = new StallRegistry();
-  readonly #sockets = new Set<net.Socket>();
-  readonly #hs2TcpSockets = new Set<net.Socket>();
-  /** Sockets accepted while frozen, with what to do with them at unfreeze(). */
-  #heldSockets: [net.Socket, (socket: net.Socket) => void][] = [];
-  #listeners: net.Server[] = [];
+  readonly #listeners: CoordinatorListeners;
   #hs2Port: number;
   #webuiPort: number;
   #hs2TcpPort: number;
@@ -207,6 +191,14 @@ export class SimulatedCoordinator {
     this.#logger = options.logger ?? silentLogger;
     this.#version = options.version ?? DEFAULT_VERSION;
     this.delayMs = options.delayMs ?? 0;
+    this.#listeners = new CoordinatorListeners(this.host, {
+      isFrozen: () => this.#freeze.isFrozen,
+      onAccept: (kind) => {
+        this.counters.connectionsAccepted++;
+        if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
+        if (kind === 'hs2-tcp') this.counters.hs2TcpConnectionsAccepted++;
+      },
+    });
   }
 
   get hs2Port(): number {
@@ -221,7 +213,7 @@ export class SimulatedCoordinator {
   }
   /** Open connections on the binary hs2 port. */
   get hs2TcpConnections(): number {
-    return this.#hs2TcpSockets.size;
+    return this.#listeners.openConnections('hs2-tcp');
   }
   get hs2Url(): string {
     return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2Port}`;
@@ -329,18 +321,19 @@ export class SimulatedCoordinator {
       startedAt: Date.now(),
       abort,
     };
-    const hs2Server = this.#createHttpServer((request, response, expectsContinue) => {
+    const hs2Server = createHttpServer(this.#tls, (request, response, expectsContinue) => {
       void this.#onHs2Request(run, request, response, expectsContinue);
     });
-    const webuiServer = this.#createHttpServer((request, response) => {
+    const webuiServer = createHttpServer(this.#tls, (request, response) => {
       void this.#onWebUiRequest(run, request, response);
     });
     try {
-      this.#hs2Port = await this.#listen(this.#hs2Port, 'hs2', (socket) => hs2Server.emit('connection', socket));
-      this.#webuiPort = await this.#listen(this.#webuiPort, 'webui', (socket) => webuiServer.emit('connection', socket));
-      this.#hs2TcpPort = await this.#listen(this.#hs2TcpPort, 'hs2-tcp', this.#hs2TcpAcceptor(run));
+      this.#hs2Port = await this.#listeners.listen(this.#hs2Port, 'hs2', (socket) => hs2Server.emit('connection', socket));
+      this.#webuiPort = await this.#listeners.listen(this.#webuiPort, 'webui', (socket) => webuiServer.emit('connection', socket));
+      const tcpTls = this.isHs2TcpTls ? this.#tls : undefined;
+      this.#hs2TcpPort = await this.#listeners.listen(this.#hs2TcpPort, 'hs2-tcp', hs2TcpAcceptor(this.#hs2TcpHandler(run), tcpTls));
     } catch (error) {
-      await this.#closeListeners();
+      await this.#listeners.close();
       throw error;
     }
     this.#run = run;
@@ -350,10 +343,10 @@ export class SimulatedCoordinator {
     );
   }
 
-  /** What the binary hs2 listener does with an accepted (and not held) socket. */
-  #hs2TcpAcceptor(run: Run): (socket: net.Socket) => void {
+  /** How one run serves binary hs2 connections: this coordinator's freeze, users, counters and service. */
+  #hs2TcpHandler(run: Run): Hs2TcpHandler {
     const users = this.#users;
-    const handler = {
+    return {
       gate: () => this.#freeze.pass(),
       ...(users
         ? {
@@ -371,14 +364,6 @@ export class SimulatedCoordinator {
       },
       maxMessageBytes: this.#options.maxBodyBytes ?? 64 * 1024 * 1024,
     };
-    if (!this.isHs2TcpTls) return (socket) => new Hs2TcpConnection(socket, handler);
-    const server = new tls.Server({ ...this.#tls! });
-    server.on('secureConnection', (socket: tls.TLSSocket) => {
-      socket.on('error', () => {});
-      new Hs2TcpConnection(socket, handler);
-    });
-    server.on('tlsClientError', (_error: Error, socket: tls.TLSSocket) => socket.destroy());
-    return (socket) => server.emit('connection', socket);
   }
 
   async #stop(): Promise<void> {
@@ -387,57 +372,8 @@ export class SimulatedCoordinator {
     run?.abort.abort(new CoordinatorStoppedError());
     this.#freeze.reset();
     this.#stalls.reset();
-    const closed = this.#closeListeners();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#heldSockets = [];
-    await closed;
+    await this.#listeners.close();
     if (run) this.#logger.info({ coordinator: this.name }, 'simulated coordinator stopped');
-  }
-
-  async #closeListeners(): Promise<void> {
-    const listeners = this.#listeners;
-    this.#listeners = [];
-    await Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
-
-  #createHttpServer(
-    onRequest: (request: IncomingMessage, response: ServerResponse, expectsContinue: boolean) => void,
-  ): http.Server {
-    // keepAliveTimeout 0: impalad keeps idle client connections open until the client closes them.
-    const options = { keepAliveTimeout: 0, requestTimeout: 0 };
-    const server = this.#tls ? https.createServer({ ...options, ...this.#tls }) : http.createServer(options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, false));
-    // impalad sends `100 Continue` only after authentication passed (THttpServer).
-    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, true));
-    server.on('clientError', (_error: Error, socket: net.Socket) => socket.destroy());
-    server.on('tlsClientError', (_error: Error, socket: net.Socket) => socket.destroy());
-    return server;
-  }
-
-  async #listen(port: number, kind: 'hs2' | 'webui' | 'hs2-tcp', accept: (socket: net.Socket) => void): Promise<number> {
-    const listener = net.createServer((socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
-      socket.on('error', () => {});
-      this.counters.connectionsAccepted++;
-      if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
-      if (kind === 'hs2-tcp') {
-        this.counters.hs2TcpConnectionsAccepted++;
-        this.#hs2TcpSockets.add(socket);
-        socket.once('close', () => this.#hs2TcpSockets.delete(socket));
-      }
-      if (this.#freeze.isFrozen) this.#heldSockets.push([socket, accept]);
-      else accept(socket);
-    });
-    this.#listeners.push(listener);
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host: this.host, port }, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    });
-    return (listener.address() as net.AddressInfo).port;
   }
 
   // ---- fault injection ----------------------------------------------------------------------
@@ -449,9 +385,7 @@ export class SimulatedCoordinator {
 
   unfreeze(): void {
     this.#freeze.unfreeze();
-    const held = this.#heldSockets;
-    this.#heldSockets = [];
-    for (const [socket, accept] of held) if (!socket.destroyed) accept(socket);
+    this.#listeners.releaseHeld();
   }
 
   /** Hold every hs2 request for `method`, on either hs2 port (after its body is read), until releaseStalled() or stop(). */
@@ -511,13 +445,7 @@ export class SimulatedCoordinator {
       await this.#freeze.pass();
       if (request.method === 'OPTIONS') {
         entry.status = 200;
-        response.writeHead(200, {
-          'Access-Control-Allow-Origin': '*',
-          'Access-Control-Allow-Methods': 'POST, OPTIONS',
-          'Access-Control-Allow-Headers': 'Content-Type, Authorization, Cookie',
-          'Content-Length': '0',
-        });
-        response.end();
+        writeOptions(response);
         return;
       }
       // impalad throws on any other method and closes the connection without a response.
@@ -531,7 +459,8 @@ export class SimulatedCoordinator {
         const verdict = authenticate(request.headers, this.#users, run.signer, this.counters);
         setCookies = verdict.setCookies;
         if (!verdict.ok) {
-          this.#unauthorized(socket, setCookies);
+          this.counters.http401++;
+          writeUnauthorized(socket, setCookies);
           entry.status = 401;
           return;
         }
@@ -542,19 +471,7 @@ export class SimulatedCoordinator {
       const body = await readBody(request, this.#options.maxBodyBytes ?? 64 * 1024 * 1024);
       const reply = await this.#serveRpc(run, body, entry, { user, remote: entry.remote });
       if (run.abort.signal.aborted || socket.destroyed) return;
-      // THttpServer::flush: every Thrift reply, errors included, is a 200 with these headers.
-      const headers = [
-        'Date', new Date().toUTCString(),
-        'Server', THRIFT_SERVER_HEADER,
-        'Access-Control-Allow-Origin', '*',
-        'Content-Type', 'application/x-thrift',
-        'Content-Length', String(reply.length),
-        'Connection', 'Keep-Alive',
-      ];
-      for (const cookie of setCookies) headers.push('Set-Cookie', cookie);
-      response.sendDate = false;
-      response.writeHead(200, headers);
-      response.end(reply);
+      writeThriftReply(response, reply, setCookies);
       entry.status = 200;
     } catch (error) {
       if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
@@ -592,19 +509,6 @@ export class SimulatedCoordinator {
       }
       return undefined;
     }
-  }
-
-  /**
-   * THttpServer::returnUnauthorized: status line, Date, `Connection: close`, then the queued
-   * return headers (delete cookie first, WWW-Authenticate last); no Content-Length, no body; the
-   * connection is closed. Written raw because Node's ServerResponse would add a Content-Length.
-   */
-  #unauthorized(socket: net.Socket, setCookies: string[]): void {
-    this.counters.http401++;
-    const lines = ['HTTP/1.1 401 Unauthorized', `Date: ${new Date().toUTCString()}`, 'Connection: close'];
-    for (const cookie of setCookies) lines.push(`Set-Cookie: ${cookie}`);
-    lines.push('WWW-Authenticate: Basic', '', '');
-    socket.end(lines.join('\r\n'), () => socket.destroy());
   }
 
   async #onWebUiRequest(run: Run, request: IncomingMessage, response: ServerResponse): Promise<void> {

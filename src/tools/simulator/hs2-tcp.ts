@@ -13,6 +13,7 @@
 // - Messages on one connection are served one at a time, in order (one server thread per
 //   connection); the reply to each is flushed before the next is read.
 import type { Socket } from 'node:net';
+import tls from 'node:tls';
 import { MessageReader, encodeMessageForWire } from '../thrift/message-reader.ts';
 import { SASL_HEADER_BYTES, SaslStatus, encodeSaslMessage, isValidSaslStatus, parsePlainResponse, readSaslMessage } from '../thrift/sasl.ts';
 
@@ -158,4 +159,19 @@ export class Hs2TcpConnection {
       this.#socket.on('close', done);
     });
   }
+}
+
+/**
+ * What the binary hs2 listener does with an accepted socket: serve it, or (with TLS) hand it to a
+ * non-listening tls.Server first, so TLS starts only when the coordinator lets the socket through.
+ */
+export function hs2TcpAcceptor(handler: Hs2TcpHandler, tlsOptions: tls.TlsOptions | undefined): (socket: Socket) => void {
+  if (!tlsOptions) return (socket) => new Hs2TcpConnection(socket, handler);
+  const server = new tls.Server(tlsOptions);
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    socket.on('error', () => {});
+    new Hs2TcpConnection(socket, handler);
+  });
+  server.on('tlsClientError', (_error: Error, socket: tls.TLSSocket) => socket.destroy());
+  return (socket) => server.emit('connection', socket);
 }
