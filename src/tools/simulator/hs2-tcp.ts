@@ -11,7 +11,8 @@
 //   password sends nothing: the SASL step throws, and TAcceptQueueServer::SetupConnection closes
 //   the socket, so the client reads end of file.
 // - Messages on one connection are served one at a time, in order (one server thread per
-//   connection); the reply to each is flushed before the next is read.
+//   connection); the socket is not read while one is served, and the reply to each is flushed
+//   before the next is read.
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { MessageReader, encodeMessageForWire } from '../thrift/message-reader.ts';
@@ -74,7 +75,15 @@ export class Hs2TcpConnection {
     if (this.#phase === 'open') {
       const message = this.#reader.next();
       if (!message) return false;
-      const reply = await this.#handler.serve(message, this.#user, this.#socket);
+      // Nothing is read while an RPC is served (one thread per connection in impalad), so a
+      // client that keeps writing meets TCP backpressure instead of filling our memory.
+      this.#socket.pause();
+      let reply: Buffer | undefined;
+      try {
+        reply = await this.#handler.serve(message, this.#user, this.#socket);
+      } finally {
+        this.#socket.resume();
+      }
       if (reply === undefined || this.#socket.destroyed) {
         this.#socket.destroy();
         return false;
