@@ -259,6 +259,20 @@ describe('binary hs2 fault injection', () => {
     hs2.close();
   });
 
+  it('with reconnect: false a client keeps failing after its connection was closed, like impyla', async () => {
+    coordinator = await startCoordinator();
+    const hs2 = binary(coordinator, { reconnect: false });
+    await hs2.openSession();
+    await coordinator.stop();
+    await coordinator.start();
+    await waitFor(() => !hs2.isConnected, { what: 'the client to see the close' });
+    await expect(hs2.getInfo()).rejects.toMatchObject({ code: 'HS2_CONNECTION_CLOSED' });
+    expect(hs2.connections).toBe(1);
+    await hs2.connect(); // an explicit connect() opens a new one
+    expect(hs2.connections).toBe(2);
+    hs2.close();
+  });
+
   it('freeze() holds an RPC on an open connection until unfreeze()', async () => {
     coordinator = await startCoordinator();
     const hs2 = binary(coordinator);

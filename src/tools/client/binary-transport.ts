@@ -191,6 +191,11 @@ export class BinaryTransport {
     });
   }
 
+  /** Why the transport stopped working (undefined while it works or before open()). */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
   get isOpen(): boolean {
     return this.#socket !== undefined && !this.#socket.destroyed && this.#failure === undefined;
   }

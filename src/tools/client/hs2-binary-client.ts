@@ -1,8 +1,9 @@
 // A real HS2 client for impalad's binary hs2 port (21050), the default of impala-shell
 // `--protocol=hs2`, impyla without use_http_transport, the JDBC/ODBC binary transport and Hue.
 // Same RPC helpers as the hs2-http Hs2Client (Hs2Calls); the transport is binary-transport.ts.
-// The connection opens on the first call (or connect()) and stays open; after it closed or failed,
-// the next call opens a new one, as impala-shell reconnects at its next command. Sessions outlive
+// The connection opens on the first call (or connect()) and stays open. After it closed or
+// failed, the next call opens a new one (impala-shell reconnects at its next command), or with
+// `reconnect: false` fails with the same error (impyla keeps its dead socket). Sessions outlive
 // connections on impalad (--disconnected_session_timeout), so a handle may be reused after that.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { decodeReply, encodeCall, type Hs2Method, type Hs2Request, type Hs2Response } from '../thrift/hs2.ts';
@@ -22,6 +23,8 @@ export interface Hs2BinaryClientOptions {
   username?: string;
   /** Connect + TLS + SASL limit; default 60 s. RPCs themselves have no timeout, as in impyla. */
   connectTimeoutMs?: number;
+  /** After the connection closed or failed: open a new one at the next call (default true), or keep failing. */
+  reconnect?: boolean;
 }
 
 export class Hs2BinaryClient extends Hs2Calls {
@@ -40,13 +43,15 @@ export class Hs2BinaryClient extends Hs2Calls {
     return this.#transport?.isOpen ?? false;
   }
 
-  /** Opens the connection (TCP, TLS, SASL) unless one is open. */
+  /** Opens the connection (TCP, TLS, SASL) unless one is open; also after a failure with `reconnect: false`. */
   async connect(): Promise<void> {
-    await this.#open();
+    await this.#open(true);
   }
 
-  #open(): Promise<BinaryTransport> {
+  #open(explicit = false): Promise<BinaryTransport> {
     if (this.#transport?.isOpen) return Promise.resolve(this.#transport);
+    const failure = this.#transport?.failure;
+    if (failure && !explicit && this.#options.reconnect === false) return Promise.reject(failure);
     this.#opening ??= (async () => {
       const auth = this.#options.auth ?? { type: 'none' };
       const transport = new BinaryTransport({
@@ -89,6 +94,7 @@ export class Hs2BinaryClient extends Hs2Calls {
     return socket?.localAddress && socket.localPort ? { address: socket.localAddress, port: socket.localPort } : undefined;
   }
 
+  /** Closes the connection; the next call opens a new one (whatever `reconnect` says). */
   override close(): void {
     this.#transport?.close();
     this.#transport = undefined;
