@@ -127,12 +127,13 @@ describe.each(['hs2-http', 'binary hs2'] as const)('an impala-shell session over
   it('reports live progress while a query runs, then the log, and the profile after it was closed', async () => {
     const shell = connect();
     await shell.openSession();
-    const executed = await shell.executeStatement('select sleep(400)', undefined, { CLIENT_IDENTIFIER: 'Impala Shell v4.5.0' });
+    // Long enough that the first poll comes while it runs, even on a loaded machine.
+    const executed = await shell.executeStatement('select sleep(1500)', undefined, { CLIENT_IDENTIFIER: 'Impala Shell v4.5.0' });
     const handle = executed.operationHandle!;
     expect(handle.hasResultSet).toBe(true);
     const summaries: { state: number; completed: number; labels: string[] }[] = [];
     const final = await shell.waitForOperation(handle, {
-      intervalMs: 50,
+      intervalMs: 200,
       onPoll: async () => {
         const reply = await shell.getExecSummary(handle);
         expect(reply.status.statusCode).toBe(StatusCode.SUCCESS);
@@ -167,7 +168,7 @@ describe.each(['hs2-http', 'binary hs2'] as const)('an impala-shell session over
     expect(text.startsWith(`Query (id=${id}):\n  Summary:\n`)).toBe(true);
     expect(text).toContain(`    Session ID: ${formatImpalaId(shell.session!.sessionId.guid)}\n`);
     expect(text).toContain('    Query Type: QUERY\n    Query State: FINISHED\n');
-    expect(text).toContain('    Sql Statement: select sleep(400)\n');
+    expect(text).toContain('    Sql Statement: select sleep(1500)\n');
     expect(text).toContain('    Query Options (set by configuration): CLIENT_IDENTIFIER=Impala Shell v4.5.0\n');
     expect(text).toMatch(/\n {4}ExecSummary: \nOperator +#Hosts +#Inst .*\n-+\nF00:ROOT .*\n00:UNION .*constant-operands=1\n/);
     expect(text).toContain('     - NumRowsFetched: 1 (1)');
