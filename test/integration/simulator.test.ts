@@ -56,10 +56,12 @@ describe('simulated coordinator over TLS, no auth', () => {
 
   it('runs a whole session and answers every RPC with impalad headers', async () => {
     const hs2 = client(coordinator);
-    const opened = await hs2.openSession({ 'client-key': 'x' });
+    const opened = await hs2.openSession({ mem_limit: '2g', 'client-key': 'x' });
     expect(opened.status.statusCode).toBe(StatusCode.SUCCESS);
     expect(opened.serverProtocolVersion).toBe(5);
-    expect(opened.configuration).toMatchObject({ http_addr: `127.0.0.1:${coordinator.webuiPort}`, 'client-key': 'x' });
+    // TQueryOptionsToMap of the session's options plus http_addr; keys that are no option are ignored.
+    expect(opened.configuration).toMatchObject({ http_addr: `127.0.0.1:${coordinator.webuiPort}`, MEM_LIMIT: '2g', ABORT_ON_ERROR: '0' });
+    expect(opened.configuration).not.toHaveProperty('client-key');
     expect(opened.sessionHandle?.sessionId.guid).toHaveLength(16);
     expect(coordinator.openSessions).toBe(1);
 

@@ -268,6 +268,8 @@ describe('sniffRequest (deterministic fuzz)', () => {
       GetLog: { operationHandle },
       PingImpalaHS2Service: { sessionHandle },
       CloseImpalaOperation: { operationHandle },
+      GetExecSummary: { operationHandle, sessionHandle },
+      GetRuntimeProfile: { operationHandle, sessionHandle, format: pick([0, 1]) },
     };
     const body = encodeCall(method, requests[method] as never, Math.floor(random() * 1000));
     return { body, method, sessionKey: method === 'OpenSession' ? undefined : key.toString('hex') };

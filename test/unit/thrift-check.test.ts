@@ -24,6 +24,8 @@ export const sampleRequests: { [M in Hs2Method]: Hs2Request<M> } = {
   GetLog: { operationHandle },
   PingImpalaHS2Service: { sessionHandle },
   CloseImpalaOperation: { operationHandle },
+  GetExecSummary: { operationHandle, sessionHandle },
+  GetRuntimeProfile: { operationHandle, sessionHandle, format: 0 },
 };
 
 const encodedCalls = (): [Hs2Method, Buffer][] => hs2Methods.map((method) => [method, encodeCall(method, sampleRequests[method] as never)]);
@@ -35,7 +37,7 @@ function problemOf(body: Buffer, isComplete = true): string | undefined {
 
 describe('checkThriftCall: well-formed calls', () => {
   it('accepts every call the codec encodes, whole, and every prefix of it as a prefix', () => {
-    expect(hs2Methods.length).toBe(12);
+    expect(hs2Methods.length).toBe(14);
     for (const [method, body] of encodedCalls()) {
       expect(checkThriftCall(body, true), method).toBe(wellFormed);
       for (let length = 0; length < body.length; length++) expect(problemOf(body.subarray(0, length), false), `${method} prefix ${length}`).toBeUndefined();

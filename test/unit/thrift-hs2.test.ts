@@ -104,6 +104,32 @@ describe('encodeReply / decodeReply', () => {
     expect(reply.results?.columns?.[1]?.i64Val?.values.map(i64ToNumber)).toEqual([1, 2 ** 40]);
   });
 
+  it('round trips GetExecSummary and GetRuntimeProfile with the field ids impala-shell reads', () => {
+    const operationHandle = { operationId: { guid, secret }, operationType: 0, hasResultSet: true };
+    const call = decodeCall(encodeCall('GetRuntimeProfile', { operationHandle, sessionHandle, format: 3, include_query_attempts: true }));
+    expect(call).toMatchObject({ method: 'GetRuntimeProfile', request: { format: 3, include_query_attempts: true } });
+    const summary = decodeReply(
+      'GetExecSummary',
+      encodeReply('GetExecSummary', {
+        status: { statusCode: 0 },
+        summary: {
+          state: 5,
+          status: { status_code: 3, error_msgs: ['Cancelled'] },
+          nodes: [{ node_id: -1, fragment_idx: 0, label: 'F00:ROOT', num_children: 1, exec_stats: [{ cardinality: -1, latency_ns: 2 ** 40 }] }],
+          progress: { total_fragment_instances: 1, num_completed_fragment_instances: 0 },
+        },
+      }),
+    ).summary!;
+    expect(summary.state).toBe(5);
+    expect(summary.status).toEqual({ status_code: 3, error_msgs: ['Cancelled'] });
+    expect(summary.nodes![0]).toMatchObject({ node_id: -1, label: 'F00:ROOT', num_children: 1 });
+    expect(i64ToNumber(summary.nodes![0]!.exec_stats![0]!.latency_ns!)).toBe(2 ** 40);
+    expect(i64ToNumber(summary.nodes![0]!.exec_stats![0]!.cardinality!)).toBe(-1);
+    expect(i64ToNumber(summary.progress!.total_fragment_instances!)).toBe(1);
+    const profile = decodeReply('GetRuntimeProfile', encodeReply('GetRuntimeProfile', { status: { statusCode: 0 }, profile: 'Query (id=x):', failed_profiles: ['a'] }));
+    expect(profile).toMatchObject({ profile: 'Query (id=x):', failed_profiles: ['a'] });
+  });
+
   it('keeps the exact invalid-session error text', () => {
     const errorMessage = `Invalid session id: ${formatImpalaId(guid)}\n`;
     const body = encodeReply('CloseSession', { status: { statusCode: StatusCode.ERROR, sqlState: 'HY000', errorMessage } });

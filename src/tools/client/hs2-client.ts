@@ -3,24 +3,17 @@
 // a name-keyed cookie jar with Path and Max-Age (Expires ignored), clear-all-and-retry-once on a
 // 401 while holding cookies, and either a new connection per RPC (impyla, shells <= 4.5) or one
 // kept-alive connection (impala-shell 4.6).
+//
+// The RPC helpers (openSession, query, connectLikeImpalaShell, …) are Hs2Calls', shared with the
+// binary client (hs2-binary-client.ts).
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import {
-  FetchOrientation,
-  GetInfoType,
-  ProtocolVersion,
-  StatusCode,
-  decodeReply,
-  encodeCall,
-  i64ToNumber,
-  type Hs2Method,
-  type Hs2Request,
-  type Hs2Response,
-  type TColumn,
-  type TOperationHandle,
-  type TSessionHandle,
-  type TStatus,
-} from '../thrift/hs2.ts';
+import { decodeReply, encodeCall, type Hs2Method, type Hs2Request, type Hs2Response } from '../thrift/hs2.ts';
+import { Hs2Calls } from './hs2-calls.ts';
+
+export { Hs2Calls, Hs2StatusError, assertSuccess, isSuccess, rowsOf, type Row, type ShellConnection } from './hs2-calls.ts';
+export { Hs2BinaryClient, type Hs2BinaryClientOptions } from './hs2-binary-client.ts';
+export { Hs2TransportError } from './binary-transport.ts';
 
 export type Hs2ClientAuth =
   | { type: 'none' }
@@ -68,16 +61,6 @@ export class HttpError extends Error {
     this.status = status;
     this.headers = headers;
     this.body = body;
-  }
-}
-
-/** A non-success TStatus (what impyla raises as HiveServer2Error). */
-export class Hs2StatusError extends Error {
-  readonly status: TStatus;
-  constructor(status: TStatus) {
-    super(status.errorMessage ?? `status ${status.statusCode}`);
-    this.name = 'Hs2StatusError';
-    this.status = status;
   }
 }
 
@@ -181,10 +164,8 @@ interface RawResponse {
   body: Buffer;
 }
 
-export class Hs2Client {
+export class Hs2Client extends Hs2Calls {
   readonly jar: CookieJar;
-  /** The session opened by openSession(), used by session calls that get no explicit handle. */
-  session: TSessionHandle | undefined;
   /** HTTP status, headers and Set-Cookie headers of the last HTTP exchange (including a 401 before its retry). */
   lastExchange: Exchange | undefined;
   /** Every exchange, oldest first. */
@@ -199,6 +180,7 @@ export class Hs2Client {
   #agent: http.Agent | undefined;
 
   constructor(options: Hs2ClientOptions) {
+    super(options.username);
     this.#options = options;
     this.#url = new URL(options.url);
     this.#path = options.httpPath ?? '/cliservice';
@@ -310,7 +292,7 @@ export class Hs2Client {
   }
 
   /** Sends one RPC; throws HttpError for HTTP status >= 300, ThriftApplicationError for an exception reply. */
-  async call<M extends Hs2Method>(method: M, request: Hs2Request<M>): Promise<Hs2Response<M>> {
+  override async call<M extends Hs2Method>(method: M, request: Hs2Request<M>): Promise<Hs2Response<M>> {
     const response = await this.#exchange(encodeCall(method, request));
     if (response.status >= 300 || response.status < 200) {
       throw new HttpError(response.status, response.reason, response.headers, response.body);
@@ -318,103 +300,9 @@ export class Hs2Client {
     return decodeReply(method, response.body);
   }
 
-  #sessionHandle(session: TSessionHandle | undefined): TSessionHandle {
-    const handle = session ?? this.session;
-    if (!handle) throw new Error('no session: call openSession() first');
-    return handle;
-  }
-
-  async openSession(configuration?: Record<string, string>): Promise<Hs2Response<'OpenSession'>> {
-    const response = await this.call('OpenSession', {
-      client_protocol: ProtocolVersion.V6,
-      ...(this.#options.username ? { username: this.#options.username } : {}),
-      ...(configuration ? { configuration } : {}),
-    });
-    if (isSuccess(response.status) && response.sessionHandle) this.session = response.sessionHandle;
-    return response;
-  }
-
-  executeStatement(statement: string, session?: TSessionHandle): Promise<Hs2Response<'ExecuteStatement'>> {
-    return this.call('ExecuteStatement', { sessionHandle: this.#sessionHandle(session), statement, runAsync: true });
-  }
-
-  getOperationStatus(operationHandle: TOperationHandle): Promise<Hs2Response<'GetOperationStatus'>> {
-    return this.call('GetOperationStatus', { operationHandle });
-  }
-
-  getResultSetMetadata(operationHandle: TOperationHandle): Promise<Hs2Response<'GetResultSetMetadata'>> {
-    return this.call('GetResultSetMetadata', { operationHandle });
-  }
-
-  fetchResults(operationHandle: TOperationHandle, maxRows = 1024): Promise<Hs2Response<'FetchResults'>> {
-    return this.call('FetchResults', { operationHandle, orientation: FetchOrientation.NEXT, maxRows });
-  }
-
-  closeOperation(operationHandle: TOperationHandle): Promise<Hs2Response<'CloseOperation'>> {
-    return this.call('CloseOperation', { operationHandle });
-  }
-
-  async closeSession(session?: TSessionHandle): Promise<Hs2Response<'CloseSession'>> {
-    const response = await this.call('CloseSession', { sessionHandle: this.#sessionHandle(session) });
-    if (session === undefined || session === this.session) this.session = undefined;
-    return response;
-  }
-
-  getInfo(infoType: number = GetInfoType.DBMS_VER, session?: TSessionHandle): Promise<Hs2Response<'GetInfo'>> {
-    return this.call('GetInfo', { sessionHandle: this.#sessionHandle(session), infoType });
-  }
-
-  ping(session?: TSessionHandle): Promise<Hs2Response<'PingImpalaHS2Service'>> {
-    return this.call('PingImpalaHS2Service', { sessionHandle: this.#sessionHandle(session) });
-  }
-
-  /**
-   * Execute, poll status until finished, read the schema, fetch every row, close the operation.
-   * Throws Hs2StatusError on any non-success status. Values are strings or numbers per column type.
-   */
-  async query(sql: string, { maxRows = 1024 } = {}): Promise<{ columns: string[]; rows: (string | number | null)[][] }> {
-    const executed = await this.executeStatement(sql);
-    assertSuccess(executed.status);
-    const operation = executed.operationHandle!;
-    for (;;) {
-      const status = await this.getOperationStatus(operation);
-      assertSuccess(status.status);
-      if (status.operationState !== 0 && status.operationState !== 1 && status.operationState !== 7) break;
-    }
-    const metadata = await this.getResultSetMetadata(operation);
-    assertSuccess(metadata.status);
-    const columns = metadata.schema?.columns.map((column) => column.columnName) ?? [];
-    const rows: (string | number | null)[][] = [];
-    for (;;) {
-      const fetched = await this.fetchResults(operation, maxRows);
-      assertSuccess(fetched.status);
-      const resultColumns = fetched.results?.columns ?? [];
-      const count = resultColumns.length === 0 ? 0 : columnValues(resultColumns[0]!).length;
-      for (let row = 0; row < count; row++) rows.push(resultColumns.map((column) => columnValues(column)[row] ?? null));
-      if (!fetched.hasMoreRows) break;
-    }
-    assertSuccess((await this.closeOperation(operation)).status);
-    return { columns, rows };
-  }
-
   /** Closes the open connection (the kept-alive one, or the previous RPC's). */
-  close(): void {
+  override close(): void {
     this.#agent?.destroy();
     this.#agent = undefined;
   }
-}
-
-function columnValues(column: TColumn): (string | number)[] {
-  if (column.stringVal) return column.stringVal.values;
-  if (column.i64Val) return column.i64Val.values.map(i64ToNumber);
-  if (column.i32Val) return column.i32Val.values;
-  return [];
-}
-
-export function isSuccess(status: TStatus): boolean {
-  return status.statusCode === StatusCode.SUCCESS || status.statusCode === StatusCode.SUCCESS_WITH_INFO;
-}
-
-export function assertSuccess(status: TStatus): void {
-  if (!isSuccess(status)) throw new Hs2StatusError(status);
 }

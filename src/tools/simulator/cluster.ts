@@ -1,7 +1,7 @@
 // A group of simulated coordinators that list each other in /backends?json.
 import { startCoordinator, type CoordinatorOptions, type SimulatedCoordinator } from './coordinator.ts';
 
-export interface ClusterOptions extends Omit<CoordinatorOptions, 'name' | 'hs2Port' | 'webuiPort'> {
+export interface ClusterOptions extends Omit<CoordinatorOptions, 'name' | 'hs2Port' | 'webuiPort' | 'hs2TcpPort'> {
   /** Number of coordinators; default 3. */
   count?: number;
   /** Names are `<namePrefix>-<i>` (1-based); default `coordinator`. */
@@ -10,6 +10,8 @@ export interface ClusterOptions extends Omit<CoordinatorOptions, 'name' | 'hs2Po
   hs2BasePort?: number;
   /** Coordinator i (0-based) serves its web UI on webuiBasePort + i; default 0 (ephemeral). */
   webuiBasePort?: number;
+  /** Coordinator i (0-based) serves binary hs2 on hs2TcpBasePort + i; default 0 (ephemeral). */
+  hs2TcpBasePort?: number;
 }
 
 export interface SimulatedCluster {
@@ -19,7 +21,7 @@ export interface SimulatedCluster {
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<SimulatedCluster> {
-  const { count = 3, namePrefix = 'coordinator', hs2BasePort = 0, webuiBasePort = 0, ...shared } = options;
+  const { count = 3, namePrefix = 'coordinator', hs2BasePort = 0, webuiBasePort = 0, hs2TcpBasePort = 0, ...shared } = options;
   const coordinators: SimulatedCoordinator[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(coordinators.map((coordinator) => coordinator.close()));
@@ -32,6 +34,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Simula
           name: `${namePrefix}-${index + 1}`,
           hs2Port: hs2BasePort === 0 ? 0 : hs2BasePort + index,
           webuiPort: webuiBasePort === 0 ? 0 : webuiBasePort + index,
+          hs2TcpPort: hs2TcpBasePort === 0 ? 0 : hs2TcpBasePort + index,
         }),
       );
     }

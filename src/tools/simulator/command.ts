@@ -4,20 +4,27 @@ import { startCluster } from './cluster.ts';
 
 export const simulateUsage = `Usage: impala-ha-proxy simulate [options]
 
-Runs simulated Impala coordinators (hs2-http + web UI) for demos and for trying client settings.
+Runs simulated Impala coordinators for demos and for trying client settings. Each serves
+hs2-http, binary hs2 (impalad's port 21050: TBinaryProtocol over TCP) and a web UI.
 
 Options:
-  --coordinators N       number of coordinators (default 3)
-  --tls-cert FILE        PEM certificate for hs2 and web UI ports (with --tls-key); plain HTTP without
-  --tls-key FILE         PEM private key
-  --hs2-base-port N      coordinator i listens for hs2-http on N+i (default: ephemeral ports)
-  --webui-base-port N    coordinator i serves its web UI on N+i (default: ephemeral ports)
-  --user NAME:PASSWORD   require Basic authentication; repeat for more users
-  --host ADDRESS         listen address (default 127.0.0.1)
-  -h, --help             show this help
+  --coordinators N        number of coordinators (default 3)
+  --tls-cert FILE         PEM certificate for every port (with --tls-key); plain HTTP and TCP without
+  --tls-key FILE          PEM private key
+  --hs2-base-port N       coordinator i listens for hs2-http on N+i (default: ephemeral ports)
+  --hs2-tcp-base-port N   coordinator i listens for binary hs2 on N+i (default: ephemeral ports)
+  --webui-base-port N     coordinator i serves its web UI on N+i (default: ephemeral ports)
+  --user NAME:PASSWORD    require LDAP-style authentication: Basic on hs2-http, SASL PLAIN on binary
+                          hs2 (NOSASL without --user); repeat for more users
+  --host ADDRESS          listen address (default 127.0.0.1)
+  -h, --help              show this help
 
-Test statements: 'select repeat_bytes(N)' returns one N-byte value, 'select range(N)' returns N rows,
-'select sleep(MS)' runs for MS milliseconds; anything else returns (coordinator name, 1).
+What impala-shell and impyla send in a session is answered as impalad does: SET, SET ALL (option,
+value, level), UNSET, USE, SHOW DATABASES, select version(), query options in the OpenSession
+configuration and confOverlay, live progress (GetExecSummary), profile (GetRuntimeProfile), GetLog
+and cancellation. Test statements: 'select repeat_bytes(N)' returns one N-byte value,
+'select range(N)' returns N rows, 'select sleep(MS)' runs for MS milliseconds; anything else
+returns (coordinator name, 1).
 `;
 
 function parsePort(value: string | undefined, flag: string): number {
@@ -36,6 +43,7 @@ export async function runSimulate(argv: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'hs2-base-port': { type: 'string' },
+      'hs2-tcp-base-port': { type: 'string' },
       'webui-base-port': { type: 'string' },
       user: { type: 'string', multiple: true },
       host: { type: 'string', default: '127.0.0.1' },
@@ -60,12 +68,15 @@ export async function runSimulate(argv: string[]): Promise<void> {
     count,
     host: values.host,
     hs2BasePort: parsePort(values['hs2-base-port'], '--hs2-base-port'),
+    hs2TcpBasePort: parsePort(values['hs2-tcp-base-port'], '--hs2-tcp-base-port'),
     webuiBasePort: parsePort(values['webui-base-port'], '--webui-base-port'),
     ...(values['tls-cert'] && values['tls-key'] ? { tls: { certFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
     ...(users ? { users } : {}),
   });
   for (const coordinator of cluster.coordinators) {
-    process.stdout.write(`${coordinator.name}: hs2-http ${coordinator.hs2Url}/cliservice  web UI ${coordinator.webuiUrl}/\n`);
+    // test/helpers/child-simulator.ts reads this line up to the web UI URL; keep that prefix.
+    const tcp = `${coordinator.host}:${coordinator.hs2TcpPort} ${coordinator.isHs2TcpTls ? 'TLS ' : ''}${coordinator.isHs2TcpSasl ? 'SASL PLAIN' : 'NOSASL'}`;
+    process.stdout.write(`${coordinator.name}: hs2-http ${coordinator.hs2Url}/cliservice  web UI ${coordinator.webuiUrl}/  hs2 ${tcp}\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');
   await new Promise<void>((resolve) => {

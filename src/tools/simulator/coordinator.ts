@@ -1,18 +1,22 @@
-// One simulated impalad coordinator: an hs2-http port and a web UI port (research §3, §4), with
-// the fault injection the proxy's failover tests need.
+// One simulated impalad coordinator: an hs2-http port, a binary hs2 port and a web UI port
+// (research §3, §4), with the fault injection the proxy's failover tests need.
 //
-// Each port is a plain net.Server that hands accepted sockets to a non-listening http(s) server,
-// so a frozen coordinator can accept TCP (like a SIGSTOPped process whose kernel still completes
-// handshakes) while never starting TLS or HTTP, and stop() can destroy every socket it owns.
+// Each port hands accepted sockets to a non-listening http(s) or tls server (or, for plain binary
+// hs2, straight to the connection handler), so a frozen coordinator can accept TCP (like a
+// SIGSTOPped process whose kernel still completes handshakes) while never starting TLS, HTTP or
+// Thrift, and stop() can destroy every socket it owns (listeners.ts). Both hs2 ports serve the
+// same Hs2Service: a session opened on either is valid on both, and on no other coordinator.
 import { readFileSync } from 'node:fs';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { handleCall, readMessageHeader } from '../thrift/hs2.ts';
 import { AuthCookieSigner, authenticate, type AuthCounters } from './auth.ts';
 import { CoordinatorStoppedError, FreezeGate, StallRegistry } from './faults.ts';
 import { Hs2Service, type QueryInfo, type RpcContext, type SessionInfo } from './hs2-service.ts';
+import { createHttpServer, readBody, writeOptions, writeThriftReply, writeUnauthorized } from './hs2-http.ts';
+import { hs2TcpAcceptor, type Hs2TcpHandler } from './hs2-tcp.ts';
+import { CoordinatorListeners } from './listeners.ts';
 import { silentLogger, type SimulatorLogger } from './logger.ts';
 import { handleWebUiRequest, type BackendInfo } from './webui.ts';
 
@@ -34,9 +38,22 @@ export interface CoordinatorOptions {
   hs2Port?: number;
   /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
   webuiPort?: number;
-  /** Same certificate for the hs2 port and the web UI; plain HTTP without it. */
+  /**
+   * The binary hs2 port (impalad --hs2_port, 21050): TBinaryProtocol over TCP, always served.
+   * Default 0 (ephemeral). The port chosen first is kept across stop()/start().
+   */
+  hs2TcpPort?: number;
+  /**
+   * TLS on the binary hs2 port. Default: on when `tls` is set (impalad's --ssl_server_certificate
+   * covers every client port); false serves plain TCP there while hs2-http and the web UI use TLS.
+   */
+  hs2TcpTls?: boolean;
+  /** Same certificate for every port; plain HTTP and TCP without it. */
   tls?: CoordinatorTlsOptions;
-  /** Enables Basic authentication (and `impala.auth` cookies) on the hs2 port: user → password. */
+  /**
+   * LDAP-style users (user → password): Basic authentication (and `impala.auth` cookies) on the
+   * hs2-http port, SASL PLAIN on the binary hs2 port (NOSASL without users).
+   */
   users?: Record<string, string>;
   /** Also require authentication on the web UI (impalad --webserver_require_ldap). Default false. */
   webuiAuth?: boolean;
@@ -48,7 +65,7 @@ export interface CoordinatorOptions {
   version?: string;
   /** Request log entries kept (oldest dropped first). Default 1000. */
   requestLogSize?: number;
-  /** Largest accepted hs2 request body; larger bodies close the connection. Default 64 MiB. */
+  /** Largest accepted hs2 request body or binary message; larger ones close the connection. Default 64 MiB. */
   maxBodyBytes?: number;
   /** pino-compatible; default silent. */
   logger?: SimulatorLogger;
@@ -57,17 +74,22 @@ export interface CoordinatorOptions {
 export interface RequestLogEntry {
   /** Thrift method; undefined when the body was never read (401, OPTIONS, frozen, stalled before read). */
   rpc: string | undefined;
-  /** `hs2` or `webui`. */
-  port: 'hs2' | 'webui';
+  /** `hs2` (hs2-http), `hs2-tcp` (binary hs2) or `webui`. */
+  port: 'hs2' | 'webui' | 'hs2-tcp';
+  /** HTTP method and path; empty for `hs2-tcp`. */
   httpMethod: string;
   path: string;
-  /** Request headers as Node parsed them (lower-case names; `cookie` joined with `; `). */
+  /** Request headers as Node parsed them (lower-case names; `cookie` joined with `; `); empty for `hs2-tcp`. */
   headers: Record<string, string | string[] | undefined>;
+  /** `address:port` of the TCP peer (the proxy, when there is one). */
+  remote?: string;
   /** Hex of the 16-byte guid of the session the RPC belongs to, when known. */
   sessionGuidHex?: string;
   user?: string;
-  /** HTTP status sent; undefined while the request is held or when the connection was closed without a response. */
+  /** HTTP status sent; undefined while the request is held, when the connection was closed without a response, and for `hs2-tcp`. */
   status?: number;
+  /** `hs2-tcp`: the reply was written. */
+  replied?: boolean;
   time: number;
 }
 
@@ -75,13 +97,18 @@ export interface CoordinatorCounters extends AuthCounters {
   /** Thrift RPCs received, by method (counted once the body is read). */
   rpcs: Record<string, number>;
   http401: number;
-  /** TCP connections accepted, both ports. */
+  /** TCP connections accepted, every port. */
   connectionsAccepted: number;
+  /** On the hs2-http port. */
   hs2ConnectionsAccepted: number;
+  /** On the binary hs2 port. */
+  hs2TcpConnectionsAccepted: number;
+  /** Binary hs2 SASL negotiations that completed / failed (wrong password, bad mechanism, bad bytes). */
+  saslAuthSuccesses: number;
+  saslAuthFailures: number;
 }
 
 const DEFAULT_VERSION = '4.5.0-SIMULATED';
-const THRIFT_SERVER_HEADER = 'Thrift/0.16.0';
 let instanceCount = 0;
 
 function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: string | Buffer } {
@@ -91,15 +118,8 @@ function loadTls(tls: CoordinatorTlsOptions): { cert: string | Buffer; key: stri
   return { cert, key };
 }
 
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) throw new Error(`request body larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, length);
+function remoteOf(socket: net.Socket): string | undefined {
+  return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 /** Per start(): everything a crash loses. */
@@ -113,12 +133,20 @@ interface Run {
 export class SimulatedCoordinator {
   readonly name: string;
   readonly host: string;
+  /** hs2-http and the web UI speak TLS. */
   readonly isTls: boolean;
+  /** The binary hs2 port speaks TLS. */
+  readonly isHs2TcpTls: boolean;
+  /** The binary hs2 port requires SASL PLAIN (users are configured). */
+  readonly isHs2TcpSasl: boolean;
   readonly counters: CoordinatorCounters = {
     rpcs: {},
     http401: 0,
     connectionsAccepted: 0,
     hs2ConnectionsAccepted: 0,
+    hs2TcpConnectionsAccepted: 0,
+    saslAuthSuccesses: 0,
+    saslAuthFailures: 0,
     cookieAuthFailures: 0,
     cookieAuthSuccesses: 0,
     basicAuthFailures: 0,
@@ -136,11 +164,10 @@ export class SimulatedCoordinator {
   readonly #version: string;
   readonly #freeze = new FreezeGate();
   readonly #stalls = new StallRegistry();
-  readonly #sockets = new Set<net.Socket>();
-  #heldSockets: [net.Socket, net.Server][] = [];
-  #listeners: net.Server[] = [];
+  readonly #listeners: CoordinatorListeners;
   #hs2Port: number;
   #webuiPort: number;
+  #hs2TcpPort: number;
   #run: Run | undefined;
   #healthy = true;
   #quiescing = false;
@@ -154,12 +181,24 @@ export class SimulatedCoordinator {
     this.host = options.host ?? '127.0.0.1';
     this.#hs2Port = options.hs2Port ?? 0;
     this.#webuiPort = options.webuiPort ?? 0;
+    this.#hs2TcpPort = options.hs2TcpPort ?? 0;
     this.#tls = options.tls ? loadTls(options.tls) : undefined;
     this.isTls = this.#tls !== undefined;
+    if (options.hs2TcpTls && !this.#tls) throw new Error('simulator hs2TcpTls needs tls (cert/certFile and key/keyFile)');
+    this.isHs2TcpTls = options.hs2TcpTls ?? this.isTls;
+    this.isHs2TcpSasl = options.users !== undefined;
     this.#users = options.users ? new Map(Object.entries(options.users)) : undefined;
     this.#logger = options.logger ?? silentLogger;
     this.#version = options.version ?? DEFAULT_VERSION;
     this.delayMs = options.delayMs ?? 0;
+    this.#listeners = new CoordinatorListeners(this.host, {
+      isFrozen: () => this.#freeze.isFrozen,
+      onAccept: (kind) => {
+        this.counters.connectionsAccepted++;
+        if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
+        if (kind === 'hs2-tcp') this.counters.hs2TcpConnectionsAccepted++;
+      },
+    });
   }
 
   get hs2Port(): number {
@@ -167,6 +206,14 @@ export class SimulatedCoordinator {
   }
   get webuiPort(): number {
     return this.#webuiPort;
+  }
+  /** The binary hs2 port (hs2Port is hs2-http). */
+  get hs2TcpPort(): number {
+    return this.#hs2TcpPort;
+  }
+  /** Open connections on the binary hs2 port. */
+  get hs2TcpConnections(): number {
+    return this.#listeners.openConnections('hs2-tcp');
   }
   get hs2Url(): string {
     return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2Port}`;
@@ -260,6 +307,7 @@ export class SimulatedCoordinator {
     if (this.#run) return;
     this.#healthy = true;
     this.#quiescing = false;
+    const abort = new AbortController();
     const run: Run = {
       service: new Hs2Service({
         name: this.name,
@@ -267,26 +315,55 @@ export class SimulatedCoordinator {
         webuiAddress: () => `${this.host}:${this.#webuiPort}`,
         webuiUrl: () => this.webuiUrl,
         isQuiescing: () => this.#quiescing,
+        signal: abort.signal,
       }),
       signer: new AuthCookieSigner(this.#options.cookieMaxAgeSeconds),
       startedAt: Date.now(),
-      abort: new AbortController(),
+      abort,
     };
-    const hs2Server = this.#createHttpServer((request, response, expectsContinue) => {
+    const hs2Server = createHttpServer(this.#tls, (request, response, expectsContinue) => {
       void this.#onHs2Request(run, request, response, expectsContinue);
     });
-    const webuiServer = this.#createHttpServer((request, response) => {
+    const webuiServer = createHttpServer(this.#tls, (request, response) => {
       void this.#onWebUiRequest(run, request, response);
     });
     try {
-      this.#hs2Port = await this.#listen(this.#hs2Port, hs2Server, 'hs2');
-      this.#webuiPort = await this.#listen(this.#webuiPort, webuiServer, 'webui');
+      this.#hs2Port = await this.#listeners.listen(this.#hs2Port, 'hs2', (socket) => hs2Server.emit('connection', socket));
+      this.#webuiPort = await this.#listeners.listen(this.#webuiPort, 'webui', (socket) => webuiServer.emit('connection', socket));
+      const tcpTls = this.isHs2TcpTls ? this.#tls : undefined;
+      this.#hs2TcpPort = await this.#listeners.listen(this.#hs2TcpPort, 'hs2-tcp', hs2TcpAcceptor(this.#hs2TcpHandler(run), tcpTls));
     } catch (error) {
-      await this.#closeListeners();
+      await this.#listeners.close();
       throw error;
     }
     this.#run = run;
-    this.#logger.info({ coordinator: this.name, hs2Url: this.hs2Url, webuiUrl: this.webuiUrl }, 'simulated coordinator started');
+    this.#logger.info(
+      { coordinator: this.name, hs2Url: this.hs2Url, hs2TcpPort: this.#hs2TcpPort, webuiUrl: this.webuiUrl },
+      'simulated coordinator started',
+    );
+  }
+
+  /** How one run serves binary hs2 connections: this coordinator's freeze, users, counters and service. */
+  #hs2TcpHandler(run: Run): Hs2TcpHandler {
+    const users = this.#users;
+    return {
+      gate: () => this.#freeze.pass(),
+      ...(users
+        ? {
+            authenticate: (user: string, password: string) => {
+              const valid = users.get(user) === password;
+              if (valid) this.counters.saslAuthSuccesses++;
+              return valid;
+            },
+          }
+        : {}),
+      serve: (message: Buffer, user: string | undefined, socket: net.Socket) => this.#onHs2TcpMessage(run, message, user, socket),
+      onSaslFailure: (reason: string) => {
+        this.counters.saslAuthFailures++;
+        this.#logger.debug({ coordinator: this.name, reason }, 'hs2 SASL negotiation failed; closing the connection');
+      },
+      maxMessageBytes: this.#options.maxBodyBytes ?? 64 * 1024 * 1024,
+    };
   }
 
   async #stop(): Promise<void> {
@@ -295,69 +372,23 @@ export class SimulatedCoordinator {
     run?.abort.abort(new CoordinatorStoppedError());
     this.#freeze.reset();
     this.#stalls.reset();
-    const closed = this.#closeListeners();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#heldSockets = [];
-    await closed;
+    await this.#listeners.close();
     if (run) this.#logger.info({ coordinator: this.name }, 'simulated coordinator stopped');
-  }
-
-  async #closeListeners(): Promise<void> {
-    const listeners = this.#listeners;
-    this.#listeners = [];
-    await Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
-
-  #createHttpServer(
-    onRequest: (request: IncomingMessage, response: ServerResponse, expectsContinue: boolean) => void,
-  ): http.Server {
-    // keepAliveTimeout 0: impalad keeps idle client connections open until the client closes them.
-    const options = { keepAliveTimeout: 0, requestTimeout: 0 };
-    const server = this.#tls ? https.createServer({ ...options, ...this.#tls }) : http.createServer(options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, false));
-    // impalad sends `100 Continue` only after authentication passed (THttpServer).
-    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => onRequest(request, response, true));
-    server.on('clientError', (_error: Error, socket: net.Socket) => socket.destroy());
-    server.on('tlsClientError', (_error: Error, socket: net.Socket) => socket.destroy());
-    return server;
-  }
-
-  async #listen(port: number, server: http.Server, kind: 'hs2' | 'webui'): Promise<number> {
-    const listener = net.createServer((socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
-      socket.on('error', () => {});
-      this.counters.connectionsAccepted++;
-      if (kind === 'hs2') this.counters.hs2ConnectionsAccepted++;
-      if (this.#freeze.isFrozen) this.#heldSockets.push([socket, server]);
-      else server.emit('connection', socket);
-    });
-    this.#listeners.push(listener);
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host: this.host, port }, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    });
-    return (listener.address() as net.AddressInfo).port;
   }
 
   // ---- fault injection ----------------------------------------------------------------------
 
-  /** Accept TCP but answer nothing on either port (TLS handshakes and requests hang) until unfreeze(). */
+  /** Accept TCP but answer nothing on any port (TLS handshakes, SASL and requests hang) until unfreeze(). */
   freeze(): void {
     this.#freeze.freeze();
   }
 
   unfreeze(): void {
     this.#freeze.unfreeze();
-    const held = this.#heldSockets;
-    this.#heldSockets = [];
-    for (const [socket, server] of held) if (!socket.destroyed) server.emit('connection', socket);
+    this.#listeners.releaseHeld();
   }
 
-  /** Hold every hs2 request for `method` (after its body is read) until releaseStalled() or stop(). */
+  /** Hold every hs2 request for `method`, on either hs2 port (after its body is read), until releaseStalled() or stop(). */
   stall(method: string): void {
     this.#stalls.stall(method);
   }
@@ -389,14 +420,18 @@ export class SimulatedCoordinator {
   // ---- request handling ---------------------------------------------------------------------
 
   #logEntry(port: 'hs2' | 'webui', request: IncomingMessage): RequestLogEntry {
-    const entry: RequestLogEntry = {
+    return this.#appendLog({
       rpc: undefined,
       port,
       httpMethod: request.method ?? '',
       path: request.url ?? '',
       headers: { ...request.headers },
+      remote: remoteOf(request.socket),
       time: Date.now(),
-    };
+    });
+  }
+
+  #appendLog(entry: RequestLogEntry): RequestLogEntry {
     this.requestLog.push(entry);
     const limit = this.#options.requestLogSize ?? 1000;
     if (this.requestLog.length > limit) this.requestLog.splice(0, this.requestLog.length - limit);
@@ -410,13 +445,7 @@ export class SimulatedCoordinator {
       await this.#freeze.pass();
       if (request.method === 'OPTIONS') {
         entry.status = 200;
-        response.writeHead(200, {
-          'Access-Control-Allow-Origin': '*',
-          'Access-Control-Allow-Methods': 'POST, OPTIONS',
-          'Access-Control-Allow-Headers': 'Content-Type, Authorization, Cookie',
-          'Content-Length': '0',
-        });
-        response.end();
+        writeOptions(response);
         return;
       }
       // impalad throws on any other method and closes the connection without a response.
@@ -430,7 +459,8 @@ export class SimulatedCoordinator {
         const verdict = authenticate(request.headers, this.#users, run.signer, this.counters);
         setCookies = verdict.setCookies;
         if (!verdict.ok) {
-          this.#unauthorized(socket, setCookies);
+          this.counters.http401++;
+          writeUnauthorized(socket, setCookies);
           entry.status = 401;
           return;
         }
@@ -439,28 +469,9 @@ export class SimulatedCoordinator {
       }
       if (expectsContinue) response.writeContinue();
       const body = await readBody(request, this.#options.maxBodyBytes ?? 64 * 1024 * 1024);
-      const header = readMessageHeader(body);
-      entry.rpc = header.method;
-      this.counters.rpcs[header.method] = (this.counters.rpcs[header.method] ?? 0) + 1;
-      if (this.#stalls.isStalled(header.method)) await this.#stalls.hold(header.method);
-      if (this.delayMs > 0) await delay(this.delayMs, undefined, { signal: run.abort.signal });
-      const context: RpcContext = { user };
-      const reply = await handleCall(body, run.service, context);
-      entry.sessionGuidHex = context.sessionGuidHex;
+      const reply = await this.#serveRpc(run, body, entry, { user, remote: entry.remote });
       if (run.abort.signal.aborted || socket.destroyed) return;
-      // THttpServer::flush: every Thrift reply, errors included, is a 200 with these headers.
-      const headers = [
-        'Date', new Date().toUTCString(),
-        'Server', THRIFT_SERVER_HEADER,
-        'Access-Control-Allow-Origin', '*',
-        'Content-Type', 'application/x-thrift',
-        'Content-Length', String(reply.length),
-        'Connection', 'Keep-Alive',
-      ];
-      for (const cookie of setCookies) headers.push('Set-Cookie', cookie);
-      response.sendDate = false;
-      response.writeHead(200, headers);
-      response.end(reply);
+      writeThriftReply(response, reply, setCookies);
       entry.status = 200;
     } catch (error) {
       if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
@@ -470,17 +481,34 @@ export class SimulatedCoordinator {
     }
   }
 
-  /**
-   * THttpServer::returnUnauthorized: status line, Date, `Connection: close`, then the queued
-   * return headers (delete cookie first, WWW-Authenticate last); no Content-Length, no body; the
-   * connection is closed. Written raw because Node's ServerResponse would add a Content-Length.
-   */
-  #unauthorized(socket: net.Socket, setCookies: string[]): void {
-    this.counters.http401++;
-    const lines = ['HTTP/1.1 401 Unauthorized', `Date: ${new Date().toUTCString()}`, 'Connection: close'];
-    for (const cookie of setCookies) lines.push(`Set-Cookie: ${cookie}`);
-    lines.push('WWW-Authenticate: Basic', '', '');
-    socket.end(lines.join('\r\n'), () => socket.destroy());
+  /** The part of an RPC both hs2 ports share: count, stall, delay, run. Throws for an undecodable message. */
+  async #serveRpc(run: Run, body: Buffer, entry: RequestLogEntry, context: RpcContext): Promise<Buffer> {
+    const header = readMessageHeader(body);
+    entry.rpc = header.method;
+    this.counters.rpcs[header.method] = (this.counters.rpcs[header.method] ?? 0) + 1;
+    if (this.#stalls.isStalled(header.method)) await this.#stalls.hold(header.method);
+    if (this.delayMs > 0) await delay(this.delayMs, undefined, { signal: run.abort.signal });
+    const reply = await handleCall(body, run.service, context);
+    entry.sessionGuidHex = context.sessionGuidHex;
+    return reply;
+  }
+
+  /** One message from a binary hs2 connection; undefined closes the connection (stopped, undecodable). */
+  async #onHs2TcpMessage(run: Run, message: Buffer, user: string | undefined, socket: net.Socket): Promise<Buffer | undefined> {
+    const entry = this.#appendLog({ rpc: undefined, port: 'hs2-tcp', httpMethod: '', path: '', headers: {}, remote: remoteOf(socket), time: Date.now() });
+    if (user !== undefined) entry.user = user;
+    try {
+      await this.#freeze.pass();
+      const reply = await this.#serveRpc(run, message, entry, { user, remote: entry.remote });
+      if (run.abort.signal.aborted) return undefined;
+      entry.replied = true;
+      return reply;
+    } catch (error) {
+      if (!(error instanceof CoordinatorStoppedError) && !run.abort.signal.aborted) {
+        this.#logger.debug({ coordinator: this.name, err: error }, 'hs2 message failed; closing the connection');
+      }
+      return undefined;
+    }
   }
 
   async #onWebUiRequest(run: Run, request: IncomingMessage, response: ServerResponse): Promise<void> {

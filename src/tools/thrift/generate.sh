@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates src/thrift/gen from src/thrift/idl with the Debian thrift-compiler (0.17).
+# Regenerates src/tools/thrift/gen from src/tools/thrift/idl with the Debian thrift-compiler (0.17).
 # The output is committed, so nobody needs the compiler to build or test.
 #
 # Post-processing: the generated modules require 'node-int64' directly, a transitive dependency

@@ -1,5 +1,5 @@
 // Hand-written TypeScript shapes of the TCLIService / ImpalaHiveServer2Service structs that
-// src/thrift/idl declares. They describe both what the generated readers return and what the
+// src/tools/thrift/idl declares. They describe both what the generated readers return and what the
 // codec accepts for writing (the generated constructors wrap plain objects of these shapes).
 // Field names, optionality and enum values follow the IDL exactly.
 import type { Int64 } from 'thrift';
@@ -215,6 +215,84 @@ export interface TPingImpalaHS2ServiceResp {
   timestamp?: I64 | null;
 }
 
+/** ExecStats.TExecState. */
+export const ExecState = { REGISTERED: 0, PLANNING: 1, QUEUED: 2, RUNNING: 3, FINISHED: 4, CANCELLED: 5, FAILED: 6 } as const;
+
+/** RuntimeProfile.TRuntimeProfileFormat. */
+export const RuntimeProfileFormat = { STRING: 0, BASE64: 1, THRIFT: 2, JSON: 3 } as const;
+
+/** Impala's own Status.TStatus (not TCLIService's): status_code is an ErrorCodes.TErrorCode. */
+export interface TImpalaStatus {
+  status_code: number;
+  error_msgs?: string[] | null;
+}
+
+export interface TExecStats {
+  latency_ns?: I64 | null;
+  cpu_time_ns?: I64 | null;
+  cardinality?: I64 | null;
+  memory_used?: I64 | null;
+  last_batch_returned?: boolean | null;
+}
+
+export interface TPlanNodeExecSummary {
+  /** -1 for a data sink at the root of a fragment. */
+  node_id: number;
+  fragment_idx: number;
+  label: string;
+  label_detail?: string | null;
+  num_children: number;
+  estimated_stats?: TExecStats | null;
+  /** One entry per fragment instance. */
+  exec_stats?: TExecStats[] | null;
+  is_broadcast?: boolean | null;
+  num_hosts?: number | null;
+}
+
+export interface TExecProgress {
+  total_scan_ranges?: I64 | null;
+  num_completed_scan_ranges?: I64 | null;
+  total_fragment_instances?: I64 | null;
+  num_completed_fragment_instances?: I64 | null;
+}
+
+export interface TExecSummary {
+  state: number;
+  status?: TImpalaStatus | null;
+  nodes?: TPlanNodeExecSummary[] | null;
+  exch_to_sender_map?: Record<number, number> | null;
+  error_logs?: string[] | null;
+  progress?: TExecProgress | null;
+  is_queued?: boolean | null;
+  queued_reason?: string | null;
+}
+
+export interface TGetExecSummaryReq {
+  operationHandle?: TOperationHandle | null;
+  sessionHandle?: TSessionHandle | null;
+  include_query_attempts?: boolean | null;
+}
+
+export interface TGetExecSummaryResp {
+  status: TStatus;
+  summary?: TExecSummary | null;
+  failed_summaries?: TExecSummary[] | null;
+}
+
+export interface TGetRuntimeProfileReq {
+  operationHandle?: TOperationHandle | null;
+  sessionHandle?: TSessionHandle | null;
+  /** RuntimeProfileFormat; STRING when absent. */
+  format?: number | null;
+  include_query_attempts?: boolean | null;
+}
+
+export interface TGetRuntimeProfileResp {
+  status: TStatus;
+  profile?: string | null;
+  failed_profiles?: string[] | null;
+}
+
 /** Request and response type of every RPC the codec knows, by Thrift method name. */
 export interface Hs2Methods {
   OpenSession: { request: TOpenSessionReq; response: TOpenSessionResp };
@@ -229,6 +307,8 @@ export interface Hs2Methods {
   GetLog: { request: TOperationReq; response: TGetLogResp };
   PingImpalaHS2Service: { request: TPingImpalaHS2ServiceReq; response: TPingImpalaHS2ServiceResp };
   CloseImpalaOperation: { request: TOperationReq; response: TStatusResp };
+  GetExecSummary: { request: TGetExecSummaryReq; response: TGetExecSummaryResp };
+  GetRuntimeProfile: { request: TGetRuntimeProfileReq; response: TGetRuntimeProfileResp };
 }
 
 export type Hs2Method = keyof Hs2Methods;

@@ -1,5 +1,6 @@
-// The typed face of the generated TCLIService code: whole-Buffer codecs for one hs2-http message
-// (impalad reads one unframed binary-protocol message per HTTP body, research §5).
+// The typed face of the generated TCLIService code: whole-Buffer codecs for one message
+// (impalad reads one unframed binary-protocol message per HTTP body, research §5; on the binary
+// port message-reader.ts finds each message's end first). Writing goes through BinaryWriter.
 //
 // The generated service modules (Client/Processor) are not used: thrift-compiler 0.17 emits
 // promise code on `thrift.Q`, which the thrift 0.24 runtime no longer exports. Only the generated
@@ -8,7 +9,8 @@
 import { createRequire } from 'node:module';
 import type { TProtocol } from 'thrift';
 import type { Hs2Method, Hs2Request, Hs2Response } from './hs2-types.ts';
-import { BufferReadTransport, BufferWriteTransport } from './buffer-transport.ts';
+import { BinaryWriter } from './binary-writer.ts';
+import { BufferReadTransport } from './buffer-transport.ts';
 
 export * from './hs2-types.ts';
 
@@ -61,6 +63,8 @@ const structs: Record<Hs2Method, readonly [request: StructClass, response: Struc
   GetLog: [cli.TGetLogReq!, cli.TGetLogResp!],
   PingImpalaHS2Service: [impala.TPingImpalaHS2ServiceReq!, impala.TPingImpalaHS2ServiceResp!],
   CloseImpalaOperation: [impala.TCloseImpalaOperationReq!, impala.TCloseImpalaOperationResp!],
+  GetExecSummary: [impala.TGetExecSummaryReq!, impala.TGetExecSummaryResp!],
+  GetRuntimeProfile: [impala.TGetRuntimeProfileReq!, impala.TGetRuntimeProfileResp!],
 };
 
 export const hs2Methods: readonly Hs2Method[] = Object.freeze(Object.keys(structs) as Hs2Method[]);
@@ -97,8 +101,8 @@ export interface MessageHeader {
 }
 
 function writeMessage(method: string, type: number, seqid: number, fieldId: number, body: ThriftStruct): Buffer {
-  const transport = new BufferWriteTransport();
-  const output = new thrift.TBinaryProtocol(transport, false, true);
+  const writer = new BinaryWriter();
+  const output = writer as unknown as TProtocol;
   output.writeMessageBegin(method, type, seqid);
   if (type === MessageType.EXCEPTION) {
     body.write(output);
@@ -112,7 +116,7 @@ function writeMessage(method: string, type: number, seqid: number, fieldId: numb
     output.writeStructEnd();
   }
   output.writeMessageEnd();
-  return transport.toBuffer();
+  return writer.toBuffer();
 }
 
 /** Reads the single STRUCT field `fieldId` of an args/result wrapper, skipping anything else. */

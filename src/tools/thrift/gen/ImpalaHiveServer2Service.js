@@ -11,6 +11,8 @@ var Q = thrift.Q;
 var Int64 = require('thrift').Int64;
 
 var TCLIService_ttypes = require('./TCLIService_types');
+var ExecStats_ttypes = require('./ExecStats_types');
+var RuntimeProfile_ttypes = require('./RuntimeProfile_types');
 
 
 var TCLIService = require('./TCLIService');
@@ -18,6 +20,210 @@ var TCLIServiceClient = TCLIService.Client;
 var TCLIServiceProcessor = TCLIService.Processor;
 var ttypes = require('./ImpalaService_types');
 //HELPER FUNCTIONS AND STRUCTURES
+
+var ImpalaHiveServer2Service_GetExecSummary_args = function(args) {
+  this.req = null;
+  if (args) {
+    if (args.req !== undefined && args.req !== null) {
+      this.req = new ttypes.TGetExecSummaryReq(args.req);
+    }
+  }
+};
+ImpalaHiveServer2Service_GetExecSummary_args.prototype = {};
+ImpalaHiveServer2Service_GetExecSummary_args.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.req = new ttypes.TGetExecSummaryReq();
+        this.req.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 0:
+        input.skip(ftype);
+        break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+ImpalaHiveServer2Service_GetExecSummary_args.prototype.write = function(output) {
+  output.writeStructBegin('ImpalaHiveServer2Service_GetExecSummary_args');
+  if (this.req !== null && this.req !== undefined) {
+    output.writeFieldBegin('req', Thrift.Type.STRUCT, 1);
+    this.req.write(output);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var ImpalaHiveServer2Service_GetExecSummary_result = function(args) {
+  this.success = null;
+  if (args) {
+    if (args.success !== undefined && args.success !== null) {
+      this.success = new ttypes.TGetExecSummaryResp(args.success);
+    }
+  }
+};
+ImpalaHiveServer2Service_GetExecSummary_result.prototype = {};
+ImpalaHiveServer2Service_GetExecSummary_result.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 0:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.success = new ttypes.TGetExecSummaryResp();
+        this.success.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 0:
+        input.skip(ftype);
+        break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+ImpalaHiveServer2Service_GetExecSummary_result.prototype.write = function(output) {
+  output.writeStructBegin('ImpalaHiveServer2Service_GetExecSummary_result');
+  if (this.success !== null && this.success !== undefined) {
+    output.writeFieldBegin('success', Thrift.Type.STRUCT, 0);
+    this.success.write(output);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var ImpalaHiveServer2Service_GetRuntimeProfile_args = function(args) {
+  this.req = null;
+  if (args) {
+    if (args.req !== undefined && args.req !== null) {
+      this.req = new ttypes.TGetRuntimeProfileReq(args.req);
+    }
+  }
+};
+ImpalaHiveServer2Service_GetRuntimeProfile_args.prototype = {};
+ImpalaHiveServer2Service_GetRuntimeProfile_args.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.req = new ttypes.TGetRuntimeProfileReq();
+        this.req.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 0:
+        input.skip(ftype);
+        break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+ImpalaHiveServer2Service_GetRuntimeProfile_args.prototype.write = function(output) {
+  output.writeStructBegin('ImpalaHiveServer2Service_GetRuntimeProfile_args');
+  if (this.req !== null && this.req !== undefined) {
+    output.writeFieldBegin('req', Thrift.Type.STRUCT, 1);
+    this.req.write(output);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var ImpalaHiveServer2Service_GetRuntimeProfile_result = function(args) {
+  this.success = null;
+  if (args) {
+    if (args.success !== undefined && args.success !== null) {
+      this.success = new ttypes.TGetRuntimeProfileResp(args.success);
+    }
+  }
+};
+ImpalaHiveServer2Service_GetRuntimeProfile_result.prototype = {};
+ImpalaHiveServer2Service_GetRuntimeProfile_result.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 0:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.success = new ttypes.TGetRuntimeProfileResp();
+        this.success.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 0:
+        input.skip(ftype);
+        break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+ImpalaHiveServer2Service_GetRuntimeProfile_result.prototype.write = function(output) {
+  output.writeStructBegin('ImpalaHiveServer2Service_GetRuntimeProfile_result');
+  if (this.success !== null && this.success !== undefined) {
+    output.writeFieldBegin('success', Thrift.Type.STRUCT, 0);
+    this.success.write(output);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
 
 var ImpalaHiveServer2Service_PingImpalaHS2Service_args = function(args) {
   this.req = null;
@@ -233,6 +439,124 @@ Thrift.inherits(ImpalaHiveServer2ServiceClient, TCLIServiceClient);
 ImpalaHiveServer2ServiceClient.prototype.seqid = function() { return this._seqid; };
 ImpalaHiveServer2ServiceClient.prototype.new_seqid = function() { return this._seqid += 1; };
 
+ImpalaHiveServer2ServiceClient.prototype.GetExecSummary = function(req, callback) {
+  this._seqid = this.new_seqid();
+  if (callback === undefined) {
+    var _defer = Q.defer();
+    this._reqs[this.seqid()] = function(error, result) {
+      if (error) {
+        _defer.reject(error);
+      } else {
+        _defer.resolve(result);
+      }
+    };
+    this.send_GetExecSummary(req);
+    return _defer.promise;
+  } else {
+    this._reqs[this.seqid()] = callback;
+    this.send_GetExecSummary(req);
+  }
+};
+
+ImpalaHiveServer2ServiceClient.prototype.send_GetExecSummary = function(req) {
+  var output = new this.pClass(this.output);
+  var params = {
+    req: req
+  };
+  var args = new ImpalaHiveServer2Service_GetExecSummary_args(params);
+  try {
+    output.writeMessageBegin('GetExecSummary', Thrift.MessageType.CALL, this.seqid());
+    args.write(output);
+    output.writeMessageEnd();
+    return this.output.flush();
+  }
+  catch (e) {
+    delete this._reqs[this.seqid()];
+    if (typeof output.reset === 'function') {
+      output.reset();
+    }
+    throw e;
+  }
+};
+
+ImpalaHiveServer2ServiceClient.prototype.recv_GetExecSummary = function(input,mtype,rseqid) {
+  var callback = this._reqs[rseqid] || function() {};
+  delete this._reqs[rseqid];
+  if (mtype == Thrift.MessageType.EXCEPTION) {
+    var x = new Thrift.TApplicationException();
+    x.read(input);
+    input.readMessageEnd();
+    return callback(x);
+  }
+  var result = new ImpalaHiveServer2Service_GetExecSummary_result();
+  result.read(input);
+  input.readMessageEnd();
+
+  if (null !== result.success) {
+    return callback(null, result.success);
+  }
+  return callback('GetExecSummary failed: unknown result');
+};
+
+ImpalaHiveServer2ServiceClient.prototype.GetRuntimeProfile = function(req, callback) {
+  this._seqid = this.new_seqid();
+  if (callback === undefined) {
+    var _defer = Q.defer();
+    this._reqs[this.seqid()] = function(error, result) {
+      if (error) {
+        _defer.reject(error);
+      } else {
+        _defer.resolve(result);
+      }
+    };
+    this.send_GetRuntimeProfile(req);
+    return _defer.promise;
+  } else {
+    this._reqs[this.seqid()] = callback;
+    this.send_GetRuntimeProfile(req);
+  }
+};
+
+ImpalaHiveServer2ServiceClient.prototype.send_GetRuntimeProfile = function(req) {
+  var output = new this.pClass(this.output);
+  var params = {
+    req: req
+  };
+  var args = new ImpalaHiveServer2Service_GetRuntimeProfile_args(params);
+  try {
+    output.writeMessageBegin('GetRuntimeProfile', Thrift.MessageType.CALL, this.seqid());
+    args.write(output);
+    output.writeMessageEnd();
+    return this.output.flush();
+  }
+  catch (e) {
+    delete this._reqs[this.seqid()];
+    if (typeof output.reset === 'function') {
+      output.reset();
+    }
+    throw e;
+  }
+};
+
+ImpalaHiveServer2ServiceClient.prototype.recv_GetRuntimeProfile = function(input,mtype,rseqid) {
+  var callback = this._reqs[rseqid] || function() {};
+  delete this._reqs[rseqid];
+  if (mtype == Thrift.MessageType.EXCEPTION) {
+    var x = new Thrift.TApplicationException();
+    x.read(input);
+    input.readMessageEnd();
+    return callback(x);
+  }
+  var result = new ImpalaHiveServer2Service_GetRuntimeProfile_result();
+  result.read(input);
+  input.readMessageEnd();
+
+  if (null !== result.success) {
+    return callback(null, result.success);
+  }
+  return callback('GetRuntimeProfile failed: unknown result');
+};
+
 ImpalaHiveServer2ServiceClient.prototype.PingImpalaHS2Service = function(req, callback) {
   this._seqid = this.new_seqid();
   if (callback === undefined) {
@@ -366,6 +690,80 @@ ImpalaHiveServer2ServiceProcessor.prototype.process = function(input, output) {
     x.write(output);
     output.writeMessageEnd();
     output.flush();
+  }
+};
+ImpalaHiveServer2ServiceProcessor.prototype.process_GetExecSummary = function(seqid, input, output) {
+  var args = new ImpalaHiveServer2Service_GetExecSummary_args();
+  args.read(input);
+  input.readMessageEnd();
+  if (this._handler.GetExecSummary.length === 1) {
+    Q.fcall(this._handler.GetExecSummary.bind(this._handler),
+      args.req
+    ).then(function(result) {
+      var result_obj = new ImpalaHiveServer2Service_GetExecSummary_result({success: result});
+      output.writeMessageBegin("GetExecSummary", Thrift.MessageType.REPLY, seqid);
+      result_obj.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    }).catch(function (err) {
+      var result;
+      result = new Thrift.TApplicationException(Thrift.TApplicationExceptionType.UNKNOWN, err.message);
+      output.writeMessageBegin("GetExecSummary", Thrift.MessageType.EXCEPTION, seqid);
+      result.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    });
+  } else {
+    this._handler.GetExecSummary(args.req, function (err, result) {
+      var result_obj;
+      if ((err === null || typeof err === 'undefined')) {
+        result_obj = new ImpalaHiveServer2Service_GetExecSummary_result((err !== null || typeof err === 'undefined') ? err : {success: result});
+        output.writeMessageBegin("GetExecSummary", Thrift.MessageType.REPLY, seqid);
+      } else {
+        result_obj = new Thrift.TApplicationException(Thrift.TApplicationExceptionType.UNKNOWN, err.message);
+        output.writeMessageBegin("GetExecSummary", Thrift.MessageType.EXCEPTION, seqid);
+      }
+      result_obj.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    });
+  }
+};
+ImpalaHiveServer2ServiceProcessor.prototype.process_GetRuntimeProfile = function(seqid, input, output) {
+  var args = new ImpalaHiveServer2Service_GetRuntimeProfile_args();
+  args.read(input);
+  input.readMessageEnd();
+  if (this._handler.GetRuntimeProfile.length === 1) {
+    Q.fcall(this._handler.GetRuntimeProfile.bind(this._handler),
+      args.req
+    ).then(function(result) {
+      var result_obj = new ImpalaHiveServer2Service_GetRuntimeProfile_result({success: result});
+      output.writeMessageBegin("GetRuntimeProfile", Thrift.MessageType.REPLY, seqid);
+      result_obj.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    }).catch(function (err) {
+      var result;
+      result = new Thrift.TApplicationException(Thrift.TApplicationExceptionType.UNKNOWN, err.message);
+      output.writeMessageBegin("GetRuntimeProfile", Thrift.MessageType.EXCEPTION, seqid);
+      result.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    });
+  } else {
+    this._handler.GetRuntimeProfile(args.req, function (err, result) {
+      var result_obj;
+      if ((err === null || typeof err === 'undefined')) {
+        result_obj = new ImpalaHiveServer2Service_GetRuntimeProfile_result((err !== null || typeof err === 'undefined') ? err : {success: result});
+        output.writeMessageBegin("GetRuntimeProfile", Thrift.MessageType.REPLY, seqid);
+      } else {
+        result_obj = new Thrift.TApplicationException(Thrift.TApplicationExceptionType.UNKNOWN, err.message);
+        output.writeMessageBegin("GetRuntimeProfile", Thrift.MessageType.EXCEPTION, seqid);
+      }
+      result_obj.write(output);
+      output.writeMessageEnd();
+      output.flush();
+    });
   }
 };
 ImpalaHiveServer2ServiceProcessor.prototype.process_PingImpalaHS2Service = function(seqid, input, output) {

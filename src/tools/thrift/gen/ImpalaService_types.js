@@ -11,6 +11,8 @@ var Q = thrift.Q;
 var Int64 = require('thrift').Int64;
 
 var TCLIService_ttypes = require('./TCLIService_types');
+var ExecStats_ttypes = require('./ExecStats_types');
+var RuntimeProfile_ttypes = require('./RuntimeProfile_types');
 
 
 var ttypes = module.exports = {};
@@ -264,6 +266,380 @@ TCloseImpalaOperationResp.prototype.write = function(output) {
   if (this.status !== null && this.status !== undefined) {
     output.writeFieldBegin('status', Thrift.Type.STRUCT, 1);
     this.status.write(output);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var TGetExecSummaryReq = module.exports.TGetExecSummaryReq = function(args) {
+  this.operationHandle = null;
+  this.sessionHandle = null;
+  this.include_query_attempts = false;
+  if (args) {
+    if (args.operationHandle !== undefined && args.operationHandle !== null) {
+      this.operationHandle = new TCLIService_ttypes.TOperationHandle(args.operationHandle);
+    }
+    if (args.sessionHandle !== undefined && args.sessionHandle !== null) {
+      this.sessionHandle = new TCLIService_ttypes.TSessionHandle(args.sessionHandle);
+    }
+    if (args.include_query_attempts !== undefined && args.include_query_attempts !== null) {
+      this.include_query_attempts = args.include_query_attempts;
+    }
+  }
+};
+TGetExecSummaryReq.prototype = {};
+TGetExecSummaryReq.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.operationHandle = new TCLIService_ttypes.TOperationHandle();
+        this.operationHandle.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 2:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.sessionHandle = new TCLIService_ttypes.TSessionHandle();
+        this.sessionHandle.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 3:
+      if (ftype == Thrift.Type.BOOL) {
+        this.include_query_attempts = input.readBool();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+TGetExecSummaryReq.prototype.write = function(output) {
+  output.writeStructBegin('TGetExecSummaryReq');
+  if (this.operationHandle !== null && this.operationHandle !== undefined) {
+    output.writeFieldBegin('operationHandle', Thrift.Type.STRUCT, 1);
+    this.operationHandle.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.sessionHandle !== null && this.sessionHandle !== undefined) {
+    output.writeFieldBegin('sessionHandle', Thrift.Type.STRUCT, 2);
+    this.sessionHandle.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.include_query_attempts !== null && this.include_query_attempts !== undefined) {
+    output.writeFieldBegin('include_query_attempts', Thrift.Type.BOOL, 3);
+    output.writeBool(this.include_query_attempts);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var TGetExecSummaryResp = module.exports.TGetExecSummaryResp = function(args) {
+  this.status = null;
+  this.summary = null;
+  this.failed_summaries = null;
+  if (args) {
+    if (args.status !== undefined && args.status !== null) {
+      this.status = new TCLIService_ttypes.TStatus(args.status);
+    } else {
+      throw new Thrift.TProtocolException(Thrift.TProtocolExceptionType.UNKNOWN, 'Required field status is unset!');
+    }
+    if (args.summary !== undefined && args.summary !== null) {
+      this.summary = new ExecStats_ttypes.TExecSummary(args.summary);
+    }
+    if (args.failed_summaries !== undefined && args.failed_summaries !== null) {
+      this.failed_summaries = Thrift.copyList(args.failed_summaries, [ExecStats_ttypes.TExecSummary]);
+    }
+  }
+};
+TGetExecSummaryResp.prototype = {};
+TGetExecSummaryResp.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.status = new TCLIService_ttypes.TStatus();
+        this.status.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 2:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.summary = new ExecStats_ttypes.TExecSummary();
+        this.summary.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 3:
+      if (ftype == Thrift.Type.LIST) {
+        this.failed_summaries = [];
+        var _rtmp31 = input.readListBegin();
+        var _size0 = _rtmp31.size || 0;
+        for (var _i2 = 0; _i2 < _size0; ++_i2) {
+          var elem3 = null;
+          elem3 = new ExecStats_ttypes.TExecSummary();
+          elem3.read(input);
+          this.failed_summaries.push(elem3);
+        }
+        input.readListEnd();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+TGetExecSummaryResp.prototype.write = function(output) {
+  output.writeStructBegin('TGetExecSummaryResp');
+  if (this.status !== null && this.status !== undefined) {
+    output.writeFieldBegin('status', Thrift.Type.STRUCT, 1);
+    this.status.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.summary !== null && this.summary !== undefined) {
+    output.writeFieldBegin('summary', Thrift.Type.STRUCT, 2);
+    this.summary.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.failed_summaries !== null && this.failed_summaries !== undefined) {
+    output.writeFieldBegin('failed_summaries', Thrift.Type.LIST, 3);
+    output.writeListBegin(Thrift.Type.STRUCT, this.failed_summaries.length);
+    for (var iter4 in this.failed_summaries) {
+      if (this.failed_summaries.hasOwnProperty(iter4)) {
+        iter4 = this.failed_summaries[iter4];
+        iter4.write(output);
+      }
+    }
+    output.writeListEnd();
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var TGetRuntimeProfileReq = module.exports.TGetRuntimeProfileReq = function(args) {
+  this.operationHandle = null;
+  this.sessionHandle = null;
+  this.format = 0;
+  this.include_query_attempts = false;
+  if (args) {
+    if (args.operationHandle !== undefined && args.operationHandle !== null) {
+      this.operationHandle = new TCLIService_ttypes.TOperationHandle(args.operationHandle);
+    }
+    if (args.sessionHandle !== undefined && args.sessionHandle !== null) {
+      this.sessionHandle = new TCLIService_ttypes.TSessionHandle(args.sessionHandle);
+    }
+    if (args.format !== undefined && args.format !== null) {
+      this.format = args.format;
+    }
+    if (args.include_query_attempts !== undefined && args.include_query_attempts !== null) {
+      this.include_query_attempts = args.include_query_attempts;
+    }
+  }
+};
+TGetRuntimeProfileReq.prototype = {};
+TGetRuntimeProfileReq.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.operationHandle = new TCLIService_ttypes.TOperationHandle();
+        this.operationHandle.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 2:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.sessionHandle = new TCLIService_ttypes.TSessionHandle();
+        this.sessionHandle.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 3:
+      if (ftype == Thrift.Type.I32) {
+        this.format = input.readI32();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 4:
+      if (ftype == Thrift.Type.BOOL) {
+        this.include_query_attempts = input.readBool();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+TGetRuntimeProfileReq.prototype.write = function(output) {
+  output.writeStructBegin('TGetRuntimeProfileReq');
+  if (this.operationHandle !== null && this.operationHandle !== undefined) {
+    output.writeFieldBegin('operationHandle', Thrift.Type.STRUCT, 1);
+    this.operationHandle.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.sessionHandle !== null && this.sessionHandle !== undefined) {
+    output.writeFieldBegin('sessionHandle', Thrift.Type.STRUCT, 2);
+    this.sessionHandle.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.format !== null && this.format !== undefined) {
+    output.writeFieldBegin('format', Thrift.Type.I32, 3);
+    output.writeI32(this.format);
+    output.writeFieldEnd();
+  }
+  if (this.include_query_attempts !== null && this.include_query_attempts !== undefined) {
+    output.writeFieldBegin('include_query_attempts', Thrift.Type.BOOL, 4);
+    output.writeBool(this.include_query_attempts);
+    output.writeFieldEnd();
+  }
+  output.writeFieldStop();
+  output.writeStructEnd();
+  return;
+};
+
+var TGetRuntimeProfileResp = module.exports.TGetRuntimeProfileResp = function(args) {
+  this.status = null;
+  this.profile = null;
+  this.failed_profiles = null;
+  if (args) {
+    if (args.status !== undefined && args.status !== null) {
+      this.status = new TCLIService_ttypes.TStatus(args.status);
+    } else {
+      throw new Thrift.TProtocolException(Thrift.TProtocolExceptionType.UNKNOWN, 'Required field status is unset!');
+    }
+    if (args.profile !== undefined && args.profile !== null) {
+      this.profile = args.profile;
+    }
+    if (args.failed_profiles !== undefined && args.failed_profiles !== null) {
+      this.failed_profiles = Thrift.copyList(args.failed_profiles, [null]);
+    }
+  }
+};
+TGetRuntimeProfileResp.prototype = {};
+TGetRuntimeProfileResp.prototype.read = function(input) {
+  input.readStructBegin();
+  while (true) {
+    var ret = input.readFieldBegin();
+    var ftype = ret.ftype;
+    var fid = ret.fid;
+    if (ftype == Thrift.Type.STOP) {
+      break;
+    }
+    switch (fid) {
+      case 1:
+      if (ftype == Thrift.Type.STRUCT) {
+        this.status = new TCLIService_ttypes.TStatus();
+        this.status.read(input);
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 2:
+      if (ftype == Thrift.Type.STRING) {
+        this.profile = input.readString();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      case 4:
+      if (ftype == Thrift.Type.LIST) {
+        this.failed_profiles = [];
+        var _rtmp36 = input.readListBegin();
+        var _size5 = _rtmp36.size || 0;
+        for (var _i7 = 0; _i7 < _size5; ++_i7) {
+          var elem8 = null;
+          elem8 = input.readString();
+          this.failed_profiles.push(elem8);
+        }
+        input.readListEnd();
+      } else {
+        input.skip(ftype);
+      }
+      break;
+      default:
+        input.skip(ftype);
+    }
+    input.readFieldEnd();
+  }
+  input.readStructEnd();
+  return;
+};
+
+TGetRuntimeProfileResp.prototype.write = function(output) {
+  output.writeStructBegin('TGetRuntimeProfileResp');
+  if (this.status !== null && this.status !== undefined) {
+    output.writeFieldBegin('status', Thrift.Type.STRUCT, 1);
+    this.status.write(output);
+    output.writeFieldEnd();
+  }
+  if (this.profile !== null && this.profile !== undefined) {
+    output.writeFieldBegin('profile', Thrift.Type.STRING, 2);
+    output.writeString(this.profile);
+    output.writeFieldEnd();
+  }
+  if (this.failed_profiles !== null && this.failed_profiles !== undefined) {
+    output.writeFieldBegin('failed_profiles', Thrift.Type.LIST, 4);
+    output.writeListBegin(Thrift.Type.STRING, this.failed_profiles.length);
+    for (var iter9 in this.failed_profiles) {
+      if (this.failed_profiles.hasOwnProperty(iter9)) {
+        iter9 = this.failed_profiles[iter9];
+        output.writeString(iter9);
+      }
+    }
+    output.writeListEnd();
     output.writeFieldEnd();
   }
   output.writeFieldStop();

@@ -3,8 +3,7 @@
 // are the wire contract and must match upstream exactly; structs and RPCs this project never
 // sends or serves are left out (their fields are skipped by the generated readers).
 //
-// Regenerate: thrift --gen js:node -out src/thrift/gen src/thrift/idl/ImpalaService.thrift
-//             thrift --gen js:node -out src/thrift/gen src/thrift/idl/TCLIService.thrift
+// Regenerate with src/tools/thrift/generate.sh (Debian's thrift-compiler).
 
 enum TProtocolVersion {
   HIVE_CLI_SERVICE_PROTOCOL_V1 = 0,
