@@ -342,6 +342,8 @@ function checkStaticSettings(old: Config, next: Config, logger: Logger): void {
   if (!same(old.listen, next.listen)) ignored.push('listen');
   if (!same(old.admin && { host: old.admin.host, port: old.admin.port }, next.admin && { host: next.admin.host, port: next.admin.port })) ignored.push('admin.host/port');
   if (!same(old.sessions, next.sessions)) ignored.push('sessions');
+  // Node's tls.Server reads handshakeTimeout once, at construction.
+  if (old.server.tlsHandshakeTimeoutMs !== next.server.tlsHandshakeTimeoutMs) ignored.push('server.tlsHandshakeTimeoutMs');
   if (Boolean(old.tls?.clientCaFile) !== Boolean(next.tls?.clientCaFile) || old.tls?.requireClientCert !== next.tls?.requireClientCert) ignored.push('tls client certificate verification');
   if (old.log.access !== next.log.access || old.log.level !== next.log.level) ignored.push('log');
   if (ignored.length > 0) logger.warn({ event: 'reload-needs-restart', keys: ignored }, `config reload: ${ignored.join(', ')} changed; these take effect at the next restart`);

@@ -157,6 +157,8 @@ export const configSchema = z.strictObject({
 
   server: z
     .strictObject({
+      /** A client connection must finish its TLS handshake within this time, or it is destroyed. */
+      tlsHandshakeTimeoutMs: positiveMs.default(10_000),
       /** Slow-client guard: the whole request head must arrive within this time. */
       requestHeaderTimeoutMs: positiveMs.default(10_000),
       /** Idle client keep-alive connections are closed after this long. */
