@@ -119,6 +119,32 @@ function peerKey(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
+/** A listener could not bind: one line for the operator, naming the config key. */
+export class ListenError extends Error {
+  readonly code = 'LISTEN_FAILED';
+
+  constructor(key: string, host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(`${key} ${host}:${port}: ${describeListenFailure(cause)}`, { cause });
+    this.name = 'ListenError';
+  }
+}
+
+function describeListenFailure(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return 'address already in use';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges, e.g. CAP_NET_BIND_SERVICE)';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this host';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name does not resolve';
+    default:
+      return error.message;
+  }
+}
+
 function listen(kind: Listener['kind'], server: Server, host: string, port: number, router: RequestRouter, handshaking?: ReadonlyMap<string, Socket>): Promise<Listener> {
   const active = new Set<ServerResponse>();
   // One listener function per server, not per request: `this` is the response that closed.
@@ -126,9 +152,10 @@ function listen(kind: Listener['kind'], server: Server, host: string, port: numb
     active.delete(this);
   };
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) => reject(new ListenError(`listen.${kind}`, host, port, error));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       const listener: Listener = { kind, server, host, port: (server.address() as AddressInfo).port, active, ...(handshaking && { handshaking }), isClosing: false };
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         active.add(res);

@@ -67,11 +67,36 @@ function checkConsistency(config: Config): string[] {
   if (Boolean(upstreamTls.certFile) !== Boolean(upstreamTls.keyFile)) {
     problems.push(`upstream.tls.${upstreamTls.certFile ? 'keyFile' : 'certFile'}: certFile and keyFile go together (client certificate)`);
   }
+  problems.push(...listenerConflicts(config));
   if (config.health.timeoutMs >= config.health.intervalMs) problems.push('health.timeoutMs: must be less than health.intervalMs');
   if (config.admin && !config.admin.token && !isLoopback(config.admin.host)) {
     problems.push(`admin.token: required when the admin listener is bound to a non-loopback address (${config.admin.host})`);
   }
   return problems;
+}
+
+/**
+ * Two listeners on one port fail at start with EADDRINUSE; found here instead, naming both keys.
+ * Two different IP addresses may share a port; a wildcard address (0.0.0.0, ::) or a host name
+ * (it may resolve to the other's address) overlaps with anything on the same port. Port 0 asks the
+ * OS for a free port and never conflicts.
+ */
+function listenerConflicts(config: Config): string[] {
+  const listeners: { key: string; host: string; port: number }[] = [];
+  if (config.listen.https) listeners.push({ key: 'listen.https', ...config.listen.https });
+  if (config.listen.http) listeners.push({ key: 'listen.http', ...config.listen.http });
+  if (config.admin) listeners.push({ key: 'admin', host: config.admin.host, port: config.admin.port });
+  const problems: string[] = [];
+  listeners.forEach((listener, i) => {
+    const earlier = listeners.slice(0, i).find((other) => other.port !== 0 && other.port === listener.port && hostsOverlap(other.host, listener.host));
+    if (earlier !== undefined) problems.push(`${listener.key}.port: ${listener.port} is already used by ${earlier.key} (${earlier.host}:${earlier.port})`);
+  });
+  return problems;
+}
+
+function hostsOverlap(a: string, b: string): boolean {
+  const isSpecific = (host: string) => isIP(host) !== 0 && host !== '0.0.0.0' && host !== '::';
+  return !isSpecific(a) || !isSpecific(b) || a.toLowerCase() === b.toLowerCase();
 }
 
 function isLoopback(host: string): boolean {

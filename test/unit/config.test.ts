@@ -62,7 +62,7 @@ describe('validateConfig defaults', () => {
       },
       webui: { enabled: true, timeoutMs: 60_000, maxSocketsPerCoordinator: 8 },
       admin: { host: '127.0.0.1', port: 9090 },
-      server: { requestHeaderTimeoutMs: 10_000, keepAliveTimeoutMs: 120_000, shutdownTimeoutMs: 30_000 },
+      server: { tlsHandshakeTimeoutMs: 10_000, requestHeaderTimeoutMs: 10_000, keepAliveTimeoutMs: 120_000, shutdownTimeoutMs: 30_000 },
       log: { level: 'info', access: true },
     });
   });
@@ -195,6 +195,19 @@ describe('validateConfig errors name the key path', () => {
       expect(validateConfig(minimalWith({ admin: { host } })).admin?.host).toBe(host);
     }
     expect(validateConfig(minimalWith({ admin: { host: '0.0.0.0', token: 'abc' } })).admin).toEqual({ host: '0.0.0.0', port: 9090, token: 'abc' });
+  });
+
+  it('rejects two listeners on one port', () => {
+    expect(problemsOf(minimalWith({ listen: { https: { port: 9090 } } }))).toEqual(['admin.port: 9090 is already used by listen.https (0.0.0.0:9090)']);
+    expect(problemsOf(minimalWith({ listen: { https: { host: '127.0.0.1', port: 8443 }, http: { host: '127.0.0.1', port: 8443 } } }))).toEqual([
+      'listen.http.port: 8443 is already used by listen.https (127.0.0.1:8443)',
+    ]);
+    // A wildcard address or a host name overlaps with any address on the same port.
+    expect(problemsOf(minimalWith({ listen: { https: { host: '::', port: 8443 }, http: { host: '10.0.0.1', port: 8443 } } }))).toHaveLength(1);
+    expect(problemsOf(minimalWith({ listen: { https: { host: 'proxy.example.com', port: 8443 }, http: { host: '10.0.0.1', port: 8443 } } }))).toHaveLength(1);
+    // Different addresses may share a port; port 0 never conflicts.
+    expect(validateConfig(minimalWith({ listen: { https: { host: '127.0.0.1', port: 9090 } }, admin: { host: '127.0.0.2', port: 9090 } })).admin?.port).toBe(9090);
+    expect(validateConfig(minimalWith({ listen: { https: { port: 0 }, http: { port: 0 } }, admin: { port: 0 } })).admin?.port).toBe(0);
   });
 
   it('reports every problem of one kind at once', () => {
