@@ -42,6 +42,10 @@ export async function startListeners(config: Config, router: RequestRouter, logg
   const serverOptions = {
     // Slow-client guard: the whole request head within this time (HAProxy `timeout http-request`).
     headersTimeout: config.server.requestHeaderTimeoutMs,
+    // Node enforces headersTimeout on a sweep, every 30 s by default: a 10 s limit answered 408
+    // after 16-26 s. A sweep a second keeps it within a second of the limit (issue 10 item 8,
+    // test/regressions/request-header-timeout); one pass over the open connections is cheap.
+    connectionsCheckingInterval: 1_000,
     // Bodies may legitimately take long (large statements over slow links); the head may not.
     requestTimeout: 0,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
