@@ -37,6 +37,9 @@ export function takeAffinityCookie(header: string | undefined, name: string, str
       continue;
     }
     if (stripAuth && key === 'impala.auth') continue;
+    // Python ≤ 3.7 (and 2.7) SimpleCookie reads our `SameSite=Strict` attribute as a cookie of its
+    // own, which a client that keeps every cookie (impala-shell ≥ 4.5, impyla ≥ 0.20) sends back.
+    if (key === 'SameSite') continue;
     kept = kept === '' ? pair : `${kept}; ${pair}`;
   }
   const isMalformed = count > 1 || (count === 1 && value === '');
@@ -60,10 +63,19 @@ export interface SetCookieOptions {
 /**
  * Path=/ because impyla matches the cookie Path against its http_path; never Partitioned (Python's
  * SimpleCookie drops the whole cookie) and never Expires (impyla ignores it).
+ *
+ * SameSite=Strict: HS2 clients are not browsers and ignore it (impyla and impala-shell parse it and
+ * never look at it: research/impala-protocol.md §1), but the client listener also serves /ui, so a
+ * browser that somehow holds the cookie never sends it on a cross-site request. Checked with
+ * SimpleCookie on Python 2.7, 3.6, 3.7, 3.8, 3.11, 3.13: 3.8+ parse it as an attribute; older ones
+ * keep our cookie (value, Path, Secure intact, as long as SameSite comes last) and read
+ * `SameSite=Strict` as one more cookie, which takeAffinityCookie drops when it comes back.
+ * Attribute order is the one the `cookie` package writes.
  */
 export function formatSetCookie(token: string, options: SetCookieOptions): string {
-  let cookie = `${options.name}=${token}; Path=/; HttpOnly`;
-  if (options.isSecure) cookie += '; Secure';
+  let cookie = `${options.name}=${token}`;
   if (options.maxAgeSec !== null) cookie += `; Max-Age=${options.maxAgeSec}`;
-  return cookie;
+  cookie += '; Path=/; HttpOnly';
+  if (options.isSecure) cookie += '; Secure';
+  return `${cookie}; SameSite=Strict`;
 }
