@@ -52,6 +52,25 @@ const upstreamTls = z.strictObject({
 
 const listener = z.strictObject({ host: host.default('0.0.0.0'), port: listenPort });
 
+/**
+ * OpenSSL cipher list of the front end. Node's default also accepts CBC suites with SHA-1/SHA-2
+ * MACs on TLS 1.2 (its list ends in `HIGH`); this one keeps the TLS 1.3 suites and, for TLS 1.2,
+ * ECDHE with AES-GCM or ChaCha20-Poly1305 only (Mozilla's "intermediate" profile without DHE).
+ * Impala's clients offer these: Python's ssl default context (ECDH+AESGCM first since 2.7.9/3.4),
+ * Java 8+ (JDBC), OpenSSL-based ODBC drivers.
+ */
+export const defaultCiphers = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -70,6 +89,8 @@ export const configSchema = z.strictObject({
       clientCaFile: z.string().min(1).optional(),
       requireClientCert: z.boolean().default(false),
       minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+      /** OpenSSL cipher list (TLS 1.3 suites are the TLS_… names); see defaultCiphers. */
+      ciphers: z.string().min(1).default(defaultCiphers),
     })
     .optional(),
 

@@ -32,12 +32,18 @@ export type FrontTlsOptions = SecureContextOptions & {
  */
 export function frontTlsOptions(tls: NonNullable<Config['tls']>): FrontTlsOptions {
   const { cert, key } = readKeyPair('tls', tls.certFile, tls.keyFile, tls.keyPassphrase);
+  try {
+    createSecureContext({ ciphers: tls.ciphers });
+  } catch (error) {
+    throw new TlsFileError('tls.ciphers', `not a usable OpenSSL cipher list: ${(error as Error).message}`, { cause: error });
+  }
   const options: FrontTlsOptions = {
     cert,
     key,
     ...(tls.keyPassphrase !== undefined && { passphrase: tls.keyPassphrase }),
     ...(tls.clientCaFile !== undefined && { ca: readCertificates('tls.clientCaFile', tls.clientCaFile) }),
     minVersion: tls.minVersion,
+    ciphers: tls.ciphers,
     requestCert: tls.clientCaFile !== undefined,
     rejectUnauthorized: tls.requireClientCert,
   };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, formatPath, loadConfigFile, validateConfig } from '../../src/config/load.ts';
-import type { ConfigInput } from '../../src/config/schema.ts';
+import { defaultCiphers, type ConfigInput } from '../../src/config/schema.ts';
 
 const tls = { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem' };
 const minimal = { coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com' }], tls } satisfies ConfigInput;
@@ -34,7 +34,7 @@ describe('validateConfig defaults', () => {
   it('fills every default', () => {
     expect(validateConfig(minimal)).toEqual({
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
-      tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2' },
+      tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2', ciphers: defaultCiphers },
       coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com', hs2Port: 28000, webuiPort: 25000, weight: 1, state: 'enabled' }],
       upstream: {
         mode: 'plain',
