@@ -198,6 +198,12 @@ export class WebUiProxy {
     if (mode === 'overwrite') headers['x-forwarded-for'] = ip;
     else if (mode === 'append') headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${ip}` : ip;
     headers['x-forwarded-proto'] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+    // What the client addressed, said by the proxy: a client's own X-Forwarded-Host or RFC 7239
+    // Forwarded would be believed by any next hop that reads them (impalad reads neither today,
+    // research §4). Host itself is the client's still: http-proxy's changeOrigin sets it later.
+    if (headers.host === undefined) delete headers['x-forwarded-host'];
+    else headers['x-forwarded-host'] = headers.host;
+    delete headers.forwarded;
   }
 
   #respondPage(req: IncomingMessage, res: ServerResponse, status: number, render: () => string): void {
