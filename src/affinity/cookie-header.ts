@@ -1,6 +1,10 @@
 // Reads our affinity cookie out of a request's Cookie header and removes it, in one pass.
 // impalad must never see it: a Cookie header without a valid impala.auth counts as a failed
 // cookie authentication and is logged whole (research/impala-protocol.md §3, "Cookies").
+// Our Set-Cookie is written once per coordinator at config load with the `cookie` package, which
+// validates the name and value as it serialises; the per-request Cookie parsing stays here, a
+// single pass that also removes what it finds (cookie's parse builds an object of every cookie).
+import { serialize } from 'cookie';
 
 export interface AffinityCookie {
   /** The single value sent, or undefined when absent or ambiguous. */
@@ -70,12 +74,20 @@ export interface SetCookieOptions {
  * SimpleCookie on Python 2.7, 3.6, 3.7, 3.8, 3.11, 3.13: 3.8+ parse it as an attribute; older ones
  * keep our cookie (value, Path, Secure intact, as long as SameSite comes last) and read
  * `SameSite=Strict` as one more cookie, which takeAffinityCookie drops when it comes back.
- * Attribute order is the one the `cookie` package writes.
+ * The `cookie` package writes SameSite last.
  */
 export function formatSetCookie(token: string, options: SetCookieOptions): string {
-  let cookie = `${options.name}=${token}`;
-  if (options.maxAgeSec !== null) cookie += `; Max-Age=${options.maxAgeSec}`;
-  cookie += '; Path=/; HttpOnly';
-  if (options.isSecure) cookie += '; Secure';
-  return `${cookie}; SameSite=Strict`;
+  return serialize(options.name, token, {
+    // Tokens are base64url: sent as they are, and the package throws if one ever is not a valid value.
+    encode: sentAsIs,
+    ...(options.maxAgeSec !== null && { maxAge: options.maxAgeSec }),
+    path: '/',
+    httpOnly: true,
+    secure: options.isSecure,
+    sameSite: 'strict',
+  });
+}
+
+function sentAsIs(value: string): string {
+  return value;
 }
