@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -159,5 +159,21 @@ describe('a port taken by another process at start (issue 10 item 7)', () => {
     const result = await cli(['--config', path]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`impala-ha-proxy: ${name} 127.0.0.1:${port}: address already in use\n`);
+  });
+});
+
+describe('relative paths in the config (issue 12 item 9)', () => {
+  it('resolve against the config file directory, whatever directory the proxy starts from', async () => {
+    const configDir = mkdtempSync(join(dir, 'relative-'));
+    mkdirSync(join(configDir, 'certs'));
+    copyFileSync(certPath('proxy.pem'), join(configDir, 'certs', 'proxy.pem'));
+    copyFileSync(certPath('proxy-key.pem'), join(configDir, 'certs', 'proxy-key.pem'));
+    writeFileSync(join(configDir, 'cookie-secret'), 'relative-secret\n');
+    const path = join(configDir, 'proxy.yaml');
+    writeFileSync(path, 'coordinators: [{ name: impalad-1, host: 127.0.0.1 }]\nlisten: { https: { host: 127.0.0.1, port: 0 } }\ntls: { certFile: certs/proxy.pem, keyFile: certs/proxy-key.pem }\ncookie: { secrets: [{ file: cookie-secret }] }\nadmin: null\n');
+    expect(process.cwd()).not.toBe(configDir);
+    const result = await cli(['--config', path, '--check-config']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });

@@ -228,6 +228,15 @@ describe('validateConfig errors name the key path', () => {
   });
 });
 
+describe('validateConfig baseDir', () => {
+  it('resolves relative paths against baseDir, and against the working directory without one', () => {
+    const relative = { ...minimal, tls: { certFile: 'proxy.pem', keyFile: '/etc/proxy-key.pem' } };
+    expect(validateConfig(relative, 'test', { baseDir: '/srv/proxy' }).tls?.certFile).toBe('/srv/proxy/proxy.pem');
+    expect(validateConfig(relative).tls?.certFile).toBe(join(process.cwd(), 'proxy.pem'));
+    expect(validateConfig(relative, 'test', { baseDir: '/srv/proxy' }).tls?.keyFile).toBe('/etc/proxy-key.pem');
+  });
+});
+
 describe('secrets', () => {
   const variable = 'IHP_CONFIG_TEST_SECRET';
   afterEach(() => {
@@ -361,6 +370,39 @@ describe('loadConfigFile', () => {
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([`cannot read file: ENOENT: no such file or directory, open '${path}'`]);
     }
+  });
+
+  it('resolves relative file paths against the config file directory, not the working directory', () => {
+    const configDir = mkdtempSync(join(dir, 'relative-'));
+    writeFileSync(join(configDir, 'cookie-secret'), 'from-beside-the-config\n');
+    writeFileSync(join(configDir, 'admin-token'), 'token\n');
+    const path = join(configDir, 'proxy.yaml');
+    writeFileSync(
+      path,
+      [
+        'tls: { certFile: certs/proxy.pem, keyFile: ./certs/proxy-key.pem, clientCaFile: ../clients-ca.pem, keyPassphrase: { file: cookie-secret } }',
+        'coordinators: [{ name: a, host: h }]',
+        'upstream: { tls: { caFile: ca.pem, certFile: /abs/client.pem, keyFile: client-key.pem } }',
+        'cookie: { secrets: [{ file: cookie-secret }] }',
+        'admin: { token: { file: admin-token } }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(path);
+    expect(config.tls).toMatchObject({
+      certFile: join(configDir, 'certs/proxy.pem'),
+      keyFile: join(configDir, 'certs/proxy-key.pem'),
+      clientCaFile: join(dir, 'clients-ca.pem'),
+      keyPassphrase: 'from-beside-the-config',
+    });
+    expect(config.upstream.tls).toMatchObject({ caFile: join(configDir, 'ca.pem'), certFile: '/abs/client.pem', keyFile: join(configDir, 'client-key.pem') });
+    expect(config.cookie.secrets).toEqual(['from-beside-the-config']);
+    expect(config.admin?.token).toBe('token');
+  });
+
+  it('names the resolved path when a relative secret file is missing', () => {
+    const path = write('missing-relative.yaml', 'coordinators: [{ name: a, host: h }]\nlisten: { https: null, http: {} }\ncookie: { secrets: [{ file: nope/secret }] }\n');
+    expect(() => loadConfigFile(path)).toThrow(`cookie.secrets[0]: cannot read secret file: ENOENT: no such file or directory, open '${join(dir, 'nope/secret')}'`);
   });
 
   it('treats an empty file as an empty config', () => {
