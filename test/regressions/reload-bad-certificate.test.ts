@@ -12,9 +12,11 @@ import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
+import { ChildProxy } from '../helpers/child-proxy.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
-import { harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { coordinatorTls, harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 function peerFingerprint(url: string): Promise<string> {
@@ -85,5 +87,38 @@ describe('a reload with bad TLS material', () => {
   it('a good reload after the rejected ones still applies', async () => {
     const summary = await harness.proxy.reload(validateConfig(base));
     expect(summary.generation).toBe(2);
+  });
+});
+
+describe('SIGHUP with a key that does not match (the real CLI)', () => {
+  let cluster: SimulatedCluster;
+  let child: ChildProxy | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster({ count: 1, tls: coordinatorTls });
+  });
+  afterAll(async () => {
+    await child?.stop();
+    await cluster?.close();
+  });
+
+  it('logs one reload-rejected line naming tls.keyFile and keeps serving the old certificate', async () => {
+    const config = harnessConfig(cluster);
+    child = new ChildProxy(config);
+    const url = await child.url('https');
+    child.writeConfig({ ...config, tls: { ...config.tls!, keyFile: certPath('coordinator-key.pem') } });
+    child.signal('SIGHUP');
+    const rejected = await child.waitForLine((l) => l.event === 'reload-rejected', 'the rejection line');
+    expect(rejected.msg).toMatch(/tls\.keyFile: key does not match tls\.certFile/);
+    expect(await peerFingerprint(url)).toBe(new X509Certificate(readCert('proxy.pem')).fingerprint256);
+    const client = new Hs2Client({ url, tls: { ca: readCert('ca.pem') } });
+    try {
+      assertSuccess((await client.openSession()).status);
+    } finally {
+      client.close();
+    }
+    child.signal('SIGTERM');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.lines.filter((l) => l.event === 'reload-rejected')).toHaveLength(1);
+    expect(child.lines.filter((l) => l.event === 'reload')).toHaveLength(0);
   });
 });
