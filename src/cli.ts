@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { ListenError } from './server.ts';
+import { TlsFileError, tlsProblems } from './tls/files.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -12,7 +15,9 @@ export const usage = `impala-ha-proxy ${packageJson.version} — a cookie-affine
 Usage:
   impala-ha-proxy --config FILE            run the proxy
   impala-ha-proxy --config FILE --check-config
-                                           validate FILE, print the result, exit 0 (valid) or 2 (invalid)
+                                           validate FILE and every certificate, key and CA file it
+                                           names (and that no two listeners share a port), print the
+                                           result, exit 0 (valid) or 2 (invalid)
   impala-ha-proxy demo [--failover]        the proxy in front of three simulated coordinators over TLS;
                                            prints how to connect impala-shell, impyla and ODBC
                                            (--failover stops one coordinator after a few seconds)
@@ -30,7 +35,7 @@ Options:
 Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
          invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
          in-flight requests (server.shutdownTimeoutMs), then exit 0.
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
+Exit codes: 0 ok, 1 runtime failure (e.g. a port already taken), 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
@@ -86,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
   let config;
   try {
     config = loadConfigFile(options.config);
+    // What start-up would trip on beyond the schema: every certificate, key and CA file.
+    const problems = tlsProblems(config);
+    if (problems.length > 0) throw new ConfigError(options.config, problems);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`impala-ha-proxy: ${error.message}\n`);
@@ -102,7 +110,17 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(level);
   tuneGarbageCollector();
   const configPath = options.config;
-  const proxy = await startProxy(config, logger, { loadConfig: () => loadConfigFile(configPath) });
+  let proxy;
+  try {
+    proxy = await startProxy(config, logger, { loadConfig: () => loadConfigFile(configPath) });
+  } catch (error) {
+    // Failures an operator can fix get one line naming the key; anything else is a bug and keeps its stack.
+    const failure = describeStartFailure(error, config);
+    if (failure === undefined) throw error;
+    logger.flush();
+    process.stderr.write(`impala-ha-proxy: ${failure.line}\n`);
+    return failure.exitCode;
+  }
   // Reloads run one at a time; a SIGHUP during a reload is applied after it.
   let reloading = Promise.resolve();
   const reload = () => {
@@ -126,6 +144,18 @@ async function main(argv: string[]): Promise<number> {
   });
   logger.flush();
   return 0;
+}
+
+function describeStartFailure(error: unknown, config: Config): { line: string; exitCode: number } | undefined {
+  if (error instanceof ListenError) return { line: error.message, exitCode: 1 };
+  // A certificate replaced between the check above and the listener start.
+  if (error instanceof TlsFileError) return { line: error.message, exitCode: 2 };
+  // The admin listener reports Node's own error: name it by its address.
+  const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (failure?.syscall === 'listen' && config.admin && failure.port === config.admin.port) {
+    return { line: new ListenError('admin', config.admin.host, config.admin.port, failure).message, exitCode: 1 };
+  }
+  return undefined;
 }
 
 /**

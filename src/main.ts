@@ -48,6 +48,7 @@ export interface ProxyInstance {
   readonly coordinators: CoordinatorSet;
   readonly registry: CoordinatorRegistry;
   readonly listeners: readonly Listener[];
+  readonly tcpListeners: readonly TcpFrontEnd[];
   readonly admin: AdminListener | undefined;
   readonly sessions: SessionMap;
   readonly metrics: ProxyMetrics;
@@ -161,9 +162,9 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       onTlsError: (kind, code) => metrics.countTlsError(kind, code),
     });
     listenersRef.list = listeners;
-    for (const listener of config.tcp) {
+    for (const [i, listener] of config.tcp.entries()) {
       tcpFrontEnds.push(
-        await TcpFrontEnd.start({ config: listener, current: () => current, monitor, observer: tcpObserver, logger, tls: current.frontTls, tlsHandshakeTimeoutMs: (config.server as { tlsHandshakeTimeoutMs?: number }).tlsHandshakeTimeoutMs ?? 10_000 }),
+        await TcpFrontEnd.start({ config: listener, current: () => current, monitor, observer: tcpObserver, logger, tls: current.frontTls, tlsHandshakeTimeoutMs: config.server.tlsHandshakeTimeoutMs }, `tcp[${i}]`),
       );
     }
     if (config.admin) {
@@ -248,6 +249,7 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
     },
     registry,
     listeners,
+    tcpListeners: tcpFrontEnds,
     admin,
     sessions,
     metrics,

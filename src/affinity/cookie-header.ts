@@ -1,6 +1,10 @@
 // Reads our affinity cookie out of a request's Cookie header and removes it, in one pass.
 // impalad must never see it: a Cookie header without a valid impala.auth counts as a failed
 // cookie authentication and is logged whole (research/impala-protocol.md §3, "Cookies").
+// Our Set-Cookie is written once per coordinator at config load with the `cookie` package, which
+// validates the name and value as it serialises; the per-request Cookie parsing stays here, a
+// single pass that also removes what it finds (cookie's parse builds an object of every cookie).
+import { serialize } from 'cookie';
 
 export interface AffinityCookie {
   /** The single value sent, or undefined when absent or ambiguous. */
@@ -37,6 +41,9 @@ export function takeAffinityCookie(header: string | undefined, name: string, str
       continue;
     }
     if (stripAuth && key === 'impala.auth') continue;
+    // Python ≤ 3.7 (and 2.7) SimpleCookie reads our `SameSite=Strict` attribute as a cookie of its
+    // own, which a client that keeps every cookie (impala-shell ≥ 4.5, impyla ≥ 0.20) sends back.
+    if (key === 'SameSite') continue;
     kept = kept === '' ? pair : `${kept}; ${pair}`;
   }
   const isMalformed = count > 1 || (count === 1 && value === '');
@@ -60,10 +67,27 @@ export interface SetCookieOptions {
 /**
  * Path=/ because impyla matches the cookie Path against its http_path; never Partitioned (Python's
  * SimpleCookie drops the whole cookie) and never Expires (impyla ignores it).
+ *
+ * SameSite=Strict: HS2 clients are not browsers and ignore it (impyla and impala-shell parse it and
+ * never look at it: research/impala-protocol.md §1), but the client listener also serves /ui, so a
+ * browser that somehow holds the cookie never sends it on a cross-site request. Checked with
+ * SimpleCookie on Python 2.7, 3.6, 3.7, 3.8, 3.11, 3.13: 3.8+ parse it as an attribute; older ones
+ * keep our cookie (value, Path, Secure intact, as long as SameSite comes last) and read
+ * `SameSite=Strict` as one more cookie, which takeAffinityCookie drops when it comes back.
+ * The `cookie` package writes SameSite last.
  */
 export function formatSetCookie(token: string, options: SetCookieOptions): string {
-  let cookie = `${options.name}=${token}; Path=/; HttpOnly`;
-  if (options.isSecure) cookie += '; Secure';
-  if (options.maxAgeSec !== null) cookie += `; Max-Age=${options.maxAgeSec}`;
-  return cookie;
+  return serialize(options.name, token, {
+    // Tokens are base64url: sent as they are, and the package throws if one ever is not a valid value.
+    encode: sentAsIs,
+    ...(options.maxAgeSec !== null && { maxAge: options.maxAgeSec }),
+    path: '/',
+    httpOnly: true,
+    secure: options.isSecure,
+    sameSite: 'strict',
+  });
+}
+
+function sentAsIs(value: string): string {
+  return value;
 }

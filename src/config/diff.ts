@@ -40,6 +40,10 @@ function restartKeys(old: Config, next: Config): string[] {
   if (!same(old.listen, next.listen)) keys.push('listen');
   if (!same(old.admin && { host: old.admin.host, port: old.admin.port }, next.admin && { host: next.admin.host, port: next.admin.port })) keys.push('admin.host/port');
   if (!same(old.sessions, next.sessions)) keys.push('sessions');
+  // Node's tls.Server reads handshakeTimeout once, at construction.
+  if (old.server.tlsHandshakeTimeoutMs !== next.server.tlsHandshakeTimeoutMs) keys.push('server.tlsHandshakeTimeoutMs');
+  // TCP listeners are bound at start; their policies and timeouts apply on reload.
+  if (!same(old.tcp.map(({ name, host, port, tls }) => ({ name, host, port, tls })), next.tcp.map(({ name, host, port, tls }) => ({ name, host, port, tls })))) keys.push('tcp listeners (name, host, port, tls)');
   if (Boolean(old.tls?.clientCaFile) !== Boolean(next.tls?.clientCaFile) || old.tls?.requireClientCert !== next.tls?.requireClientCert) keys.push('tls client certificate verification');
   if (old.log.access !== next.log.access || old.log.level !== next.log.level) keys.push('log');
   return keys;

@@ -1,7 +1,12 @@
 // The configuration schema is the single source of truth for option names, types, defaults and the
 // TypeScript type of a loaded config. Units are in the key names (…Ms, …Bytes, …Sec). Every option
 // and its default is documented once more, for operators, in examples/proxy.yaml.
+//
+// File paths (certificates, CA files, `{ file: }` secrets) are resolved while validating, against
+// the directory of the config file (configSchemaFor(baseDir)), so a config means the same files
+// whatever directory the proxy is started from; the loaded Config holds absolute paths.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
@@ -10,23 +15,43 @@ const listenPort = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
 const host = z.string().min(1);
 
+/** A path to a file, resolved against `baseDir` (absolute paths stay as they are). */
+function filePath(baseDir: string) {
+  return z
+    .string()
+    .min(1)
+    .transform((path) => resolve(baseDir, path));
+}
+
 /**
  * A secret is given inline, or as `{ file: PATH }` (content, trimmed) or `{ env: NAME }`.
  * It is resolved while validating, so a missing file or variable is reported with its key path.
  */
-export const secret = z
-  .union([z.string().min(1), z.strictObject({ file: z.string().min(1) }), z.strictObject({ env: z.string().min(1) })])
-  .transform((source, context) => {
-    if (typeof source === 'string') return source;
-    try {
-      const value = 'file' in source ? readFileSync(source.file, 'utf8').trim() : process.env[source.env];
-      if (value) return value;
-      context.addIssue({ code: 'custom', message: 'file' in source ? `file ${source.file} is empty` : `environment variable ${source.env} is not set or empty` });
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: `cannot read secret file: ${(error as Error).message}` });
-    }
-    return z.NEVER;
-  });
+function secretIn(baseDir: string) {
+  return z
+    .union([z.string().min(1), z.strictObject({ file: z.string().min(1) }), z.strictObject({ env: z.string().min(1) })])
+    .transform((source, context) => {
+      if (typeof source === 'string') return source;
+      if ('env' in source) {
+        const value = process.env[source.env];
+        if (value) return value;
+        context.addIssue({ code: 'custom', message: `environment variable ${source.env} is not set or empty` });
+        return z.NEVER;
+      }
+      const file = resolve(baseDir, source.file);
+      try {
+        const value = readFileSync(file, 'utf8').trim();
+        if (value) return value;
+        context.addIssue({ code: 'custom', message: `file ${file} is empty` });
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `cannot read secret file: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    });
+}
+
+type FilePath = ReturnType<typeof filePath>;
+type Secret = ReturnType<typeof secretIn>;
 
 const operatorState = z.enum(['enabled', 'draining', 'disabled']);
 
@@ -48,10 +73,10 @@ const coordinator = z.strictObject({
   backup: z.boolean().default(false),
 });
 
-const upstreamTls = z.strictObject({
-  caFile: z.string().min(1).optional(),
-  certFile: z.string().min(1).optional(),
-  keyFile: z.string().min(1).optional(),
+const upstreamTls = (file: FilePath, secret: Secret) => z.strictObject({
+  caFile: file.optional(),
+  certFile: file.optional(),
+  keyFile: file.optional(),
   keyPassphrase: secret.optional(),
   rejectUnauthorized: z.boolean().default(true),
   /** SNI and certificate name to expect; default: each coordinator's host. */
@@ -85,7 +110,33 @@ const tcpListener = z.strictObject({
   serverIdleTimeoutMs: positiveMs.default(3_600_000),
 });
 
-export const configSchema = z.strictObject({
+/**
+ * OpenSSL cipher list of the front end. Node's default also accepts CBC suites with SHA-1/SHA-2
+ * MACs on TLS 1.2 (its list ends in `HIGH`); this one keeps the TLS 1.3 suites and, for TLS 1.2,
+ * ECDHE with AES-GCM or ChaCha20-Poly1305 only (Mozilla's "intermediate" profile without DHE).
+ * Impala's clients offer these: Python's ssl default context (ECDH+AESGCM first since 2.7.9/3.4),
+ * Java 8+ (JDBC), OpenSSL-based ODBC drivers.
+ */
+export const defaultCiphers = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The schema, with relative file paths resolved against `baseDir`. */
+export function configSchemaFor(baseDir: string) {
+  const file = filePath(baseDir);
+  const secret = secretIn(baseDir);
+  return z.strictObject(configShape(file, secret));
+}
+
+const configShape = (file: FilePath, secret: Secret) => ({
   listen: z
     .strictObject({
       https: listener.extend({ port: listenPort.default(8443) }).nullable().prefault({}),
@@ -99,13 +150,15 @@ export const configSchema = z.strictObject({
   /** Front-end TLS (required when listen.https is set, or a TCP listener terminates or bridges TLS). */
   tls: z
     .strictObject({
-      certFile: z.string().min(1),
-      keyFile: z.string().min(1),
+      certFile: file,
+      keyFile: file,
       keyPassphrase: secret.optional(),
       /** Verify client certificates against this CA. */
-      clientCaFile: z.string().min(1).optional(),
+      clientCaFile: file.optional(),
       requireClientCert: z.boolean().default(false),
       minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+      /** OpenSSL cipher list (TLS 1.3 suites are the TLS_… names); see defaultCiphers. */
+      ciphers: z.string().min(1).default(defaultCiphers),
     })
     .optional(),
 
@@ -117,7 +170,7 @@ export const configSchema = z.strictObject({
       mode: z.enum(['plain', 'tls']).default('plain'),
       /** Scheme of the coordinators' web UI (/ui/<n>, health checks); default: same as mode. */
       webuiMode: z.enum(['plain', 'tls']).optional(),
-      tls: upstreamTls.prefault({}),
+      tls: upstreamTls(file, secret).prefault({}),
       /** Keep-alive connections per coordinator; each holds one of impalad's 64 fe_service_threads. */
       connectionsPerCoordinator: z.number().int().min(1).max(64).default(16),
       /**
@@ -214,6 +267,8 @@ export const configSchema = z.strictObject({
 
   server: z
     .strictObject({
+      /** A client connection must finish its TLS handshake within this time, or it is destroyed. */
+      tlsHandshakeTimeoutMs: positiveMs.default(10_000),
       /** Slow-client guard: the whole request head must arrive within this time. */
       requestHeaderTimeoutMs: positiveMs.default(10_000),
       /**
@@ -242,6 +297,9 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** For types and for walking the schema's shape; loading uses configSchemaFor(the config's directory). */
+export const configSchema = configSchemaFor(process.cwd());
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

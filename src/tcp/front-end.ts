@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import type { frontTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
+import { ListenError } from '../server.ts';
 import { TcpConnection } from './connection.ts';
 import type { ListenedConnection, TcpContext } from './context.ts';
 import type { TcpOutcome } from './outcome.ts';
@@ -71,11 +72,12 @@ export class TcpFrontEnd implements TcpContext {
     }
   }
 
-  static async start(options: TcpFrontEndOptions): Promise<TcpFrontEnd> {
+  /** `key`: the listener's config key (tcp[i]), for a start failure that names it. */
+  static async start(options: TcpFrontEndOptions, key: string): Promise<TcpFrontEnd> {
     const frontEnd = new TcpFrontEnd(options);
     const { host, port } = options.config;
     await new Promise<void>((resolve, reject) => {
-      frontEnd.#server.once('error', reject);
+      frontEnd.#server.once('error', (error: NodeJS.ErrnoException) => reject(new ListenError(key, host, port, error)));
       frontEnd.#server.listen(port, host, () => {
         frontEnd.#server.off('error', reject);
         resolve();

@@ -14,6 +14,7 @@ import { Hs2Client, HttpError, isSuccess } from './client/hs2-client.ts';
 import type { TStatus } from './thrift/hs2.ts';
 
 const defaultAdminPort = 9090;
+const defaultTcpPort = 21050;
 
 export const demoUsage = `Usage: impala-ha-proxy demo [--port N] [--failover] [--log-level LEVEL]
   --port N        HTTPS port of the proxy (default 8443; 0 = any free port)
@@ -60,14 +61,13 @@ export async function runDemo(argv: string[]): Promise<number> {
   const certs = ensureDevCerts();
   const cluster = await startCluster({ count: 3, namePrefix: 'impalad', tls: { certFile: join(certs, 'coordinator.pem'), keyFile: join(certs, 'coordinator-key.pem') } });
   const port = values.port === undefined ? 8443 : Number(values.port);
-  const configFor = (adminPort: number) => validateConfig(
+  const configFor = (adminPort: number, tcpPort: number) => validateConfig(
     {
-      // TCP front ends (binary HS2 as on impalad's 21050, Beeswax as on 21000; DESIGN.md §10) join
-      // `listen` here once the proxy has TCP listeners; printInstructions then prints their
-      // client lines at the "TCP front ends" marker.
       listen: { https: { host: '127.0.0.1', port } },
+      // Binary HS2 as on impalad's 21050 (DESIGN.md §10), TLS passed through to the coordinators.
+      tcp: [{ name: 'hs2', host: '127.0.0.1', port: tcpPort, tls: 'passthrough' }],
       tls: { certFile: join(certs, 'proxy.pem'), keyFile: join(certs, 'proxy-key.pem') },
-      coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2Port: c.hs2Port, webuiPort: c.webuiPort })),
+      coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2Port, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort })),
       upstream: { mode: 'tls', tls: { caFile: join(certs, 'ca.pem') } },
       // A fixed demo secret keeps pins across demo restarts; production takes it from a file or env.
       cookie: { secrets: ['impala-ha-proxy-demo-secret-not-for-production'] },
@@ -77,15 +77,21 @@ export async function runDemo(argv: string[]): Promise<number> {
     },
     'embedded demo config',
   );
-  const config = configFor(defaultAdminPort);
-  const logger = createLogger(config.log.level);
-  let proxy: ProxyInstance;
+  const logger = createLogger(configFor(defaultAdminPort, defaultTcpPort).log.level);
+  let proxy: ProxyInstance | undefined;
   try {
-    proxy = await startProxy(config, logger).catch((error: unknown) => {
-      // 9090 is taken (another proxy, Prometheus' node exporter…): any free port will do.
-      if ((error as { code?: string; port?: number }).code !== 'EADDRINUSE' || (error as { port?: number }).port !== defaultAdminPort) throw error;
-      return startProxy(configFor(0), logger);
-    });
+    // 9090 or 21050 taken (another proxy, Prometheus' node exporter, an impalad…): any free port will do.
+    let ports = { admin: defaultAdminPort, tcp: defaultTcpPort };
+    for (let attempt = 0; proxy === undefined; attempt++) {
+      try {
+        proxy = await startProxy(configFor(ports.admin, ports.tcp), logger);
+      } catch (error) {
+        // A TCP listener's failure is a ListenError whose cause is Node's own error.
+        const failure = ((error as { cause?: unknown }).cause ?? error) as { code?: string; port?: number };
+        if (attempt === 2 || failure.code !== 'EADDRINUSE') throw error;
+        ports = { admin: failure.port === ports.admin ? 0 : ports.admin, tcp: failure.port === ports.tcp ? 0 : ports.tcp };
+      }
+    }
   } catch (error) {
     await cluster.close();
     throw error;
@@ -251,6 +257,16 @@ function selfCommand(): string {
   return `npx node ${relative(process.cwd(), script) || script}`;
 }
 
+/** Client lines for the TCP listeners (binary HS2, TLS passed through to the coordinators). */
+function tcpLines(proxy: ProxyInstance, ca: string): string[] {
+  return proxy.tcpListeners.map(
+    (listener) =>
+      `  binary HS2 (${listener.name}, tcp://127.0.0.1:${listener.port}, the coordinators' own TLS passed through):\n` +
+      `    impala-shell --protocol=hs2 --ssl --ca_cert=${ca} -i 127.0.0.1:${listener.port}\n` +
+      `    python3 -c "from impala.dbapi import connect; c = connect(host='127.0.0.1', port=${listener.port}, use_ssl=True, ca_cert='${ca}', auth_mechanism='NOSASL').cursor(); c.execute('select 1'); print(c.fetchall())"`,
+  );
+}
+
 function printInstructions(proxy: ProxyInstance, cluster: SimulatedCluster, certs: string): void {
   const url = new URL(proxy.url('https'));
   const host = url.hostname;
@@ -269,8 +285,7 @@ function printInstructions(proxy: ProxyInstance, cluster: SimulatedCluster, cert
     `  python3 -c "from impala.dbapi import connect; c = connect(host='${host}', port=${port}, use_http_transport=True, http_path='cliservice', use_ssl=True, ca_cert='${ca}').cursor(); c.execute('select 1'); print(c.fetchall())"`,
     `  ODBC: Host=${host};Port=${port};TransportMode=http;HTTPPath=cliservice;SSL=1;TrustedCerts=${ca};HTTPAuthCookies=impala.auth,JSESSIONID,KNOXSESSIONID,impala.session.id`,
     `  JDBC: jdbc:impala://${host}:${port}/default;TransportMode=http;httpPath=cliservice;SSL=1;SSLTrustStore=<truststore with ${ca}>`,
-    // TCP front ends: once the proxy has TCP listeners, their client lines go here
-    // (impala-shell --protocol=hs2 -i host:port, impyla's default binary transport).
+    ...tcpLines(proxy, ca),
     '',
     `Operate it (admin listener ${admin}):`,
     `  status page:  ${admin}/status   (JSON: ${admin}/status?format=json)`,

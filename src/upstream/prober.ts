@@ -27,6 +27,12 @@ interface Check {
  */
 class Deadline {
   readonly signal: AbortSignal;
+  /**
+   * Resolves when the limit expires. A check races it: undici does not settle a request aborted
+   * while its connection is still being made (a frozen coordinator accepts TCP and never finishes
+   * the TLS handshake) until its own connect timeout.
+   */
+  readonly expired: Promise<void>;
   readonly #dueAt: number;
   readonly #timer: NodeJS.Timeout;
   #firedAt: number | undefined;
@@ -35,10 +41,18 @@ class Deadline {
     const controller = new AbortController();
     this.signal = controller.signal;
     this.#dueAt = performance.now() + timeoutMs;
+    let expire!: () => void;
+    this.expired = new Promise((resolve) => (expire = resolve));
     this.#timer = setTimeout(() => {
       this.#firedAt = performance.now();
       controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      expire();
     }, timeoutMs);
+  }
+
+  /** `check`, or a timed-out Check when the limit expires first. */
+  race(check: Promise<Check>, what: string, timeoutMs: number): Promise<Check> {
+    return Promise.race([check, this.expired.then(() => failedCheck(what, new DOMException('timeout', 'TimeoutError'), timeoutMs))]);
   }
 
   /** The limit expired, but its timer ran so late that the expiry says nothing. */
@@ -76,8 +90,9 @@ export class Prober {
     const { config, tls } = options;
     const auth = config.basicAuth;
     this.#authorization = auth ? `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` : undefined;
-    // undici's own limits stay behind the round's Deadline, which is the one that counts.
-    const backstopMs = config.timeoutMs * 2 + 1_000;
+    // undici's own limits stay just behind the round's Deadline, which is the one that counts; they
+    // clean up what the Deadline gave up on.
+    const backstopMs = config.timeoutMs + 100;
     const clientOptions = (origin: string, host: string) => ({
       connectTimeout: backstopMs,
       headersTimeout: backstopMs,
@@ -117,7 +132,10 @@ export class Prober {
     const { config, monitor } = this.#options;
     const started = performance.now();
     const deadline = new Deadline(config.timeoutMs);
-    const [webui, hs2] = await Promise.all([this.#checkWebui(target, deadline.signal), target.hs2 === undefined ? undefined : this.#checkHs2(target.hs2, deadline.signal)]);
+    const [webui, hs2] = await Promise.all([
+      deadline.race(this.#checkWebui(target, deadline.signal), config.path, config.timeoutMs),
+      target.hs2 === undefined ? undefined : deadline.race(this.#checkHs2(target.hs2, deadline.signal), `hs2 ${config.hs2Probe.path}`, config.timeoutMs),
+    ]);
     deadline.clear();
     if (this.#isClosed) return;
     if (deadline.wasStalled(Math.max(100, config.timeoutMs / 2))) return this.#schedule(target, 0);

@@ -11,7 +11,7 @@ import { ProxyServer } from 'http-proxy-3';
 import { takeAffinityCookie } from '../affinity/cookie-header.ts';
 import type { Config } from '../config/schema.ts';
 import { fromUpstreamError, ProxyError, toHttpStatus } from '../errors.ts';
-import { framingProblem, isChunked, stripRequestHeaders } from '../http/guards.ts';
+import { hasBody, refusalOf, stripRequestHeaders, upstreamIsChunked } from '../http/guards.ts';
 import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
 import { upstreamTlsOptions } from '../tls/files.ts';
@@ -65,6 +65,12 @@ export class WebUiProxy {
   handle(req: IncomingMessage, res: ServerResponse): void {
     if (!this.#config.webui.enabled) return this.#respondText(res, 404, 'the web UI proxy is disabled (webui.enabled: false)\n');
     if (this.#closed) return this.#respondText(res, 503, 'the proxy is shutting down\n');
+    const refusal = refusalOf(req);
+    if (refusal !== undefined) {
+      if (refusal.isClosing) res.setHeader('connection', 'close');
+      if (refusal.status === 405) res.setHeader('allow', 'GET, HEAD, POST');
+      return this.#respondText(res, refusal.status, `rejected request: ${refusal.reason}\n`);
+    }
     const target = parseUiTarget(req.url ?? '/');
     switch (target.kind) {
       case 'invalid':
@@ -84,16 +90,10 @@ export class WebUiProxy {
     const coordinator = this.#coordinators.byIndexOrName(target.key);
     const backend = coordinator === undefined ? undefined : this.#backends.get(coordinator);
     if (backend === undefined) return this.#respondPage(req, res, 404, () => notFoundPage(target.key, this.#coordinators.all));
-    const problem = framingProblem(req);
-    if (problem !== undefined) {
-      // The unread body could be parsed as a next request: answer and close (RFC 9112 §6.3).
-      res.setHeader('connection', 'close');
-      return this.#respondText(res, 400, `rejected request framing: ${problem}\n`);
-    }
-    const chunked = isChunked(req);
+    const hasRequestBody = hasBody(req);
     this.#prepareHeaders(req, target.upstreamPath);
-    // A body http-proxy streams as chunked never shares an upstream connection (httpxy #158).
-    if (chunked) req.headers.connection = 'close';
+    // Decided on what will be sent, after the strip: a chunked body never shares an upstream connection.
+    if (upstreamIsChunked(req.headers, hasRequestBody)) req.headers.connection = 'close';
     req.url = target.upstreamPath;
     rewriterOf.set(req, backend.rewriters.get(target.prefix) ?? new UiRewriter({ prefix: target.prefix, ownAuthorities: authoritiesOf(coordinator!) }));
     try {
@@ -198,6 +198,12 @@ export class WebUiProxy {
     if (mode === 'overwrite') headers['x-forwarded-for'] = ip;
     else if (mode === 'append') headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${ip}` : ip;
     headers['x-forwarded-proto'] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+    // What the client addressed, said by the proxy: a client's own X-Forwarded-Host or RFC 7239
+    // Forwarded would be believed by any next hop that reads them (impalad reads neither today,
+    // research §4). Host itself is the client's still: http-proxy's changeOrigin sets it later.
+    if (headers.host === undefined) delete headers['x-forwarded-host'];
+    else headers['x-forwarded-host'] = headers.host;
+    delete headers.forwarded;
   }
 
   #respondPage(req: IncomingMessage, res: ServerResponse, status: number, render: () => string): void {

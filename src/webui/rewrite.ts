@@ -86,8 +86,10 @@ export class UiRewriter {
    * Set-Cookie: the Path moves under the prefix (none or `/` → `<prefix>/`, `/x` → `<prefix>/x`),
    * and Domain is dropped because the browser talks to the proxy, so a coordinator's domain
    * would make it reject the cookie. Edited as text, not with the `cookie` package's
-   * parseSetCookie/stringifySetCookie: that round trip percent-decodes and re-encodes the value
-   * (impala.auth is base64 with `+/=` and `&` separators) and drops attributes it does not know.
+   * parseSetCookie/stringifySetCookie (checked with cookie 1.1.1): with its default codec the round
+   * trip turns `impala.auth=c2ln+/=&u=alice…` into `c2ln%2B%2F%3D%26u%3Dalice…`, which the browser
+   * sends back and impalad's HMAC check rejects; with an identity codec the value survives, but
+   * attributes the package does not know are dropped and a value outside its character set throws.
    * Per RFC 6265 §5.2.4 a Path not starting with `/` means the default path; it is replaced too.
    */
   setCookie(header: string): string {

@@ -43,7 +43,7 @@ describe('affinity through the proxy', () => {
 
     const ours = c.exchanges.map((exchange) => exchange.setCookies.filter((cookie) => cookie.startsWith(`${cookieName}=`)));
     expect(ours[0]).toHaveLength(1);
-    expect(ours[0]![0]).toMatch(/^impala\.session\.id=v1\.[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; Secure$/);
+    expect(ours[0]![0]).toMatch(/^impala\.session\.id=v1\.[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     expect(ours.slice(1).every((list) => list.length === 0)).toBe(true);
     for (const coordinator of harness.cluster.coordinators) expect(coordinator.sawCookie(cookieName)).toBe(false);
     const verdicts = harness.log.access().slice(-rpcs).map((line) => line.affinity);

@@ -1,12 +1,16 @@
 // The CLI as an operator meets it: real processes, exit codes and messages.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { once } from 'node:events';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
+import { certPath, readCert } from '../helpers/certs.ts';
 
 const run = promisify(execFile);
 const source = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -85,5 +89,91 @@ describe('impala-ha-proxy CLI', () => {
     expect((await cli(['--frobnicate'])).code).toBe(2);
     expect((await cli(['launch'])).code).toBe(2);
     expect((await cli([])).stderr).toContain('--config FILE is required');
+  });
+});
+
+describe('--check-config checks what start-up would trip on (issue 10 item 7)', () => {
+  const tlsConfig = (tls: string, extra = '') => `coordinators: [{ name: impalad-1, host: 127.0.0.1 }]\nlisten: { https: { host: 127.0.0.1, port: 0 } }\ntls: ${tls}\nadmin: null\n${extra}`;
+  const front = (overrides: Record<string, string> = {}) => {
+    const fields = { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem'), ...overrides };
+    return `{ ${Object.entries(fields).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join(', ')} }`;
+  };
+  const garbage = configFile('garbage.pem', '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+  const encryptedKey = configFile('encrypted-key.pem', createPrivateKey(readCert('proxy-key.pem')).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }) as string);
+
+  const cases: [string, string, RegExp][] = [
+    ['a missing certificate file', tlsConfig(front({ certFile: join(dir, 'nope.pem') })), /tls\.certFile: cannot read .*nope\.pem: no such file/],
+    ['a garbage certificate', tlsConfig(front({ certFile: garbage })), /tls\.certFile: certificate 1 in .*garbage\.pem does not parse/],
+    ['a directory as certificate', tlsConfig(front({ certFile: dir })), /tls\.certFile: cannot read .*: it is a directory/],
+    ['a key that does not match', tlsConfig(front({ keyFile: certPath('coordinator-key.pem') })), /tls\.keyFile: key does not match tls\.certFile/],
+    ['a wrong passphrase', tlsConfig(front({ keyFile: encryptedKey, keyPassphrase: 'wrong' })), /tls\.keyPassphrase: wrong passphrase for .*encrypted-key\.pem/],
+    ['a missing passphrase', tlsConfig(front({ keyFile: encryptedKey })), /tls\.keyPassphrase: .*encrypted-key\.pem \(tls\.keyFile\) is encrypted: a passphrase is required/],
+    ['a missing client CA file', tlsConfig(front({ clientCaFile: join(dir, 'no-ca.pem') })), /tls\.clientCaFile: cannot read .*no-ca\.pem: no such file/],
+    ['a missing upstream CA file', tlsConfig(front(), `upstream: { mode: tls, tls: { caFile: ${JSON.stringify(join(dir, 'no-upstream-ca.pem'))} } }\n`), /upstream\.tls\.caFile: cannot read .*no-upstream-ca\.pem: no such file/],
+    ['http and admin on one port', 'coordinators: [{ name: a, host: h }]\nlisten: { https: null, http: { host: 0.0.0.0, port: 8080 } }\nadmin: { host: 127.0.0.1, port: 8080 }\n', /admin\.port: 8080 is already used by listen\.http \(0\.0\.0\.0:8080\)/],
+    ['http and https on one host:port', `coordinators: [{ name: a, host: h }]\nlisten: { https: { host: 127.0.0.1, port: 8443 }, http: { host: 127.0.0.1, port: 8443 } }\ntls: ${front()}\nadmin: null\n`, /listen\.http\.port: 8443 is already used by listen\.https \(127\.0\.0\.1:8443\)/],
+  ];
+
+  it.each(cases)('%s: exit 2 naming the key', async (_, yaml, message) => {
+    const path = configFile(`check-${Math.random().toString(36).slice(2)}.yaml`, yaml);
+    for (const args of [['--config', path, '--check-config'], ['--config', path]]) {
+      const result = await cli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('a good TLS config with a passphrase-protected key is valid', async () => {
+    const path = configFile('good-tls.yaml', tlsConfig(front({ keyFile: encryptedKey, keyPassphrase: 'right' })));
+    const result = await cli(['--config', path, '--check-config']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('two listeners on different addresses may share a port', async () => {
+    const path = configFile('two-addresses.yaml', 'coordinators: [{ name: a, host: h }]\nlisten: { https: null, http: { host: 127.0.0.1, port: 8080 } }\nadmin: { host: 127.0.0.2, port: 8080 }\n');
+    expect((await cli(['--config', path, '--check-config'])).code).toBe(0);
+  });
+});
+
+describe('a port taken by another process at start (issue 10 item 7)', () => {
+  let blocker: Server;
+  let port: number;
+  beforeAll(async () => {
+    blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    port = (blocker.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => blocker?.close(resolve));
+  });
+
+  it.each([
+    ['listen.http', () => `listen: { https: null, http: { host: 127.0.0.1, port: ${port} } }\nadmin: null\n`],
+    ['admin', () => `listen: { https: null, http: { host: 127.0.0.1, port: 0 } }\nadmin: { host: 127.0.0.1, port: ${port} }\n`],
+  ])('%s: one line naming the listener, exit 1, no stack trace', async (name, yaml) => {
+    const path = configFile(`taken-${name}.yaml`, `coordinators: [{ name: a, host: 127.0.0.1 }]\ncookie: { secrets: [s] }\nlog: { level: silent }\n${yaml()}`);
+    const result = await cli(['--config', path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`impala-ha-proxy: ${name} 127.0.0.1:${port}: address already in use\n`);
+  });
+});
+
+describe('relative paths in the config (issue 12 item 9)', () => {
+  it('resolve against the config file directory, whatever directory the proxy starts from', async () => {
+    const configDir = mkdtempSync(join(dir, 'relative-'));
+    mkdirSync(join(configDir, 'certs'));
+    copyFileSync(certPath('proxy.pem'), join(configDir, 'certs', 'proxy.pem'));
+    copyFileSync(certPath('proxy-key.pem'), join(configDir, 'certs', 'proxy-key.pem'));
+    writeFileSync(join(configDir, 'cookie-secret'), 'relative-secret\n');
+    const path = join(configDir, 'proxy.yaml');
+    writeFileSync(path, 'coordinators: [{ name: impalad-1, host: 127.0.0.1 }]\nlisten: { https: { host: 127.0.0.1, port: 0 } }\ntls: { certFile: certs/proxy.pem, keyFile: certs/proxy-key.pem }\ncookie: { secrets: [{ file: cookie-secret }] }\nadmin: null\n');
+    expect(process.cwd()).not.toBe(configDir);
+    const result = await cli(['--config', path, '--check-config']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });

@@ -49,7 +49,7 @@ describe('invalid affinity cookies', () => {
     try {
       const response = await postRaw(rotated.url, encodeCall('OpenSession', { client_protocol: ProtocolVersion.V6 }), { cookie: `impala.session.id=${old}` });
       expect(response.status).toBe(200);
-      expect(response.headers['set-cookie']?.[0]).toBe(`impala.session.id=${makeToken('test-secret-1', 'coordinator-3')}; Path=/; HttpOnly; Secure`);
+      expect(response.headers['set-cookie']?.[0]).toBe(`impala.session.id=${makeToken('test-secret-1', 'coordinator-3')}; Path=/; HttpOnly; Secure; SameSite=Strict`);
       expect(rotated.log.access().at(-1)).toMatchObject({ affinity: 'kept', coordinator: 'coordinator-3' });
     } finally {
       await rotated.close();

@@ -140,14 +140,15 @@ describe('takeAffinityCookie', () => {
  * A port of Python 3.11 http.cookies (BaseCookie.__parse_string, _CookiePattern) as used by
  * impyla and impala-shell: returns undefined where Python would drop the whole header.
  */
-function parseLikePython(header: string): { key: string; value: string; attributes: Record<string, string | true> } | undefined {
+/** `unreserved`: attribute names an older Python does not know (2.7-3.7: samesite). */
+function parseLikePython(header: string, unreserved: readonly string[] = []): { key: string; value: string; attributes: Record<string, string | true> } | undefined {
   const keyChars = "\\w\\d!#%&'~_`><@,:/\\$\\*\\+\\-\\.\\^\\|\\)\\(\\?\\}\\{\\=";
   const valueChars = `${keyChars}\\[\\]`;
   const pattern = new RegExp(
     `\\s*(?<key>[${keyChars}]+?)(\\s*=\\s*(?<val>"(?:[^\\\\"]|\\\\.)*"|\\w{3},\\s[\\w\\d\\s-]{9,11}\\s[\\d:]{8}\\sGMT|[${valueChars}]*))?\\s*(\\s+|;|$)`,
     'y',
   );
-  const reserved = new Set(['expires', 'path', 'comment', 'domain', 'max-age', 'secure', 'httponly', 'version', 'samesite']);
+  const reserved = new Set(['expires', 'path', 'comment', 'domain', 'max-age', 'secure', 'httponly', 'version', 'samesite'].filter((key) => !unreserved.includes(key)));
   const flags = new Set(['secure', 'httponly']);
   let morsel: { key: string; value: string; attributes: Record<string, string | true> } | undefined;
   let index = 0;
@@ -195,14 +196,14 @@ describe('parseLikePython (the port itself, checked against Python 3.11.7)', () 
 describe('formatSetCookie', () => {
   const token = makeToken('s', 'impalad-1');
 
-  it('writes Path=/ and HttpOnly, Secure only on TLS, no Max-Age by default', () => {
-    expect(formatSetCookie(token, { name, isSecure: true, maxAgeSec: null })).toBe(`${name}=${token}; Path=/; HttpOnly; Secure`);
-    expect(formatSetCookie(token, { name, isSecure: false, maxAgeSec: null })).toBe(`${name}=${token}; Path=/; HttpOnly`);
+  it('writes Path=/, HttpOnly and SameSite=Strict, Secure only on TLS, no Max-Age by default', () => {
+    expect(formatSetCookie(token, { name, isSecure: true, maxAgeSec: null })).toBe(`${name}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`);
+    expect(formatSetCookie(token, { name, isSecure: false, maxAgeSec: null })).toBe(`${name}=${token}; Path=/; HttpOnly; SameSite=Strict`);
   });
 
   it('writes Max-Age when configured, and Max-Age=0 deletes', () => {
-    expect(formatSetCookie(token, { name, isSecure: true, maxAgeSec: 3600 })).toBe(`${name}=${token}; Path=/; HttpOnly; Secure; Max-Age=3600`);
-    expect(formatSetCookie(token, { name, isSecure: false, maxAgeSec: 0 })).toBe(`${name}=${token}; Path=/; HttpOnly; Max-Age=0`);
+    expect(formatSetCookie(token, { name, isSecure: true, maxAgeSec: 3600 })).toBe(`${name}=${token}; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Strict`);
+    expect(formatSetCookie(token, { name, isSecure: false, maxAgeSec: 0 })).toBe(`${name}=${token}; Max-Age=0; Path=/; HttpOnly; SameSite=Strict`);
   });
 
   it('never writes Expires or Partitioned', () => {
@@ -223,9 +224,19 @@ describe('formatSetCookie', () => {
       expect(parseLikePython(cookie)).toEqual({
         key: name,
         value,
-        attributes: { path: '/', httponly: true, secure: true, 'max-age': '86400' },
+        attributes: { path: '/', httponly: true, secure: true, 'max-age': '86400', samesite: 'Strict' },
       });
     }
+  });
+
+  it('keeps our cookie whole for Python <= 3.7, which reads SameSite=Strict as a second cookie that takeAffinityCookie drops', () => {
+    // What SimpleCookie of Python 2.7/3.6/3.7 makes of it (checked with each): no 'samesite' reserved.
+    const cookie = formatSetCookie(token, { name, isSecure: true, maxAgeSec: null });
+    expect(cookie.endsWith('; SameSite=Strict')).toBe(true);
+    expect(parseLikePython(cookie, ['samesite'])).toEqual({ key: name, value: token, attributes: { path: '/', httponly: true, secure: true } });
+    // Such a client sends back `impala.session.id=…; SameSite=Strict`.
+    expect(takeAffinityCookie(`impala.auth=x; ${name}=${token}; SameSite=Strict`, name)).toEqual({ value: token, isMalformed: false, forwardHeader: 'impala.auth=x' });
+    expect(takeAffinityCookie(`${name}=${token}; SameSite=Strict`, name).forwardHeader).toBeUndefined();
   });
 
   it('round-trips through takeAffinityCookie', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, formatPath, loadConfigFile, validateConfig } from '../../src/config/load.ts';
-import type { ConfigInput } from '../../src/config/schema.ts';
+import { defaultCiphers, type ConfigInput } from '../../src/config/schema.ts';
 
 const tls = { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem' };
 const minimal = { coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com' }], tls } satisfies ConfigInput;
@@ -35,7 +35,7 @@ describe('validateConfig defaults', () => {
     expect(validateConfig(minimal)).toEqual({
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
       tcp: [],
-      tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2' },
+      tls: { certFile: '/etc/proxy.pem', keyFile: '/etc/proxy-key.pem', requireClientCert: false, minVersion: 'TLSv1.2', ciphers: defaultCiphers },
       coordinators: [{ name: 'impalad-1', host: 'impalad-1.example.com', hs2HttpPort: 28000, hs2Port: 21050, beeswaxPort: 21000, webuiPort: 25000, weight: 1, state: 'enabled', backup: false }],
       upstream: {
         mode: 'plain',
@@ -67,7 +67,7 @@ describe('validateConfig defaults', () => {
       },
       webui: { enabled: true, timeoutMs: 60_000, maxSocketsPerCoordinator: 8 },
       admin: { host: '127.0.0.1', port: 9090 },
-      server: { requestHeaderTimeoutMs: 10_000, requestBodyIdleTimeoutMs: 30_000, keepAliveTimeoutMs: 6 * 3600_000, shutdownTimeoutMs: 30_000 },
+      server: { tlsHandshakeTimeoutMs: 10_000, requestHeaderTimeoutMs: 10_000, requestBodyIdleTimeoutMs: 30_000, keepAliveTimeoutMs: 6 * 3600_000, shutdownTimeoutMs: 30_000 },
       log: { level: 'info', access: true },
     });
   });
@@ -209,6 +209,19 @@ describe('validateConfig errors name the key path', () => {
     expect(validateConfig(minimalWith({ admin: { host: '0.0.0.0', token: 'abc' } })).admin).toEqual({ host: '0.0.0.0', port: 9090, token: 'abc' });
   });
 
+  it('rejects two listeners on one port', () => {
+    expect(problemsOf(minimalWith({ listen: { https: { port: 9090 } } }))).toEqual(['admin.port: 9090 is already used by listen.https (0.0.0.0:9090)']);
+    expect(problemsOf(minimalWith({ listen: { https: { host: '127.0.0.1', port: 8443 }, http: { host: '127.0.0.1', port: 8443 } } }))).toEqual([
+      'listen.http.port: 8443 is already used by listen.https (127.0.0.1:8443)',
+    ]);
+    // A wildcard address or a host name overlaps with any address on the same port.
+    expect(problemsOf(minimalWith({ listen: { https: { host: '::', port: 8443 }, http: { host: '10.0.0.1', port: 8443 } } }))).toHaveLength(1);
+    expect(problemsOf(minimalWith({ listen: { https: { host: 'proxy.example.com', port: 8443 }, http: { host: '10.0.0.1', port: 8443 } } }))).toHaveLength(1);
+    // Different addresses may share a port; port 0 never conflicts.
+    expect(validateConfig(minimalWith({ listen: { https: { host: '127.0.0.1', port: 9090 } }, admin: { host: '127.0.0.2', port: 9090 } })).admin?.port).toBe(9090);
+    expect(validateConfig(minimalWith({ listen: { https: { port: 0 }, http: { port: 0 } }, admin: { port: 0 } })).admin?.port).toBe(0);
+  });
+
   it('reports every problem of one kind at once', () => {
     expect(problemsOf(minimalWith({ upstream: { mode: 'udp' }, log: { level: 'loud' }, sessions: { maxEntries: 0 } }))).toEqual([
       'upstream.mode: Invalid option: expected one of "plain"|"tls"',
@@ -224,6 +237,15 @@ describe('validateConfig errors name the key path', () => {
 
   it('names the source in the message', () => {
     expect(() => validateConfig({}, 'proxy.yaml')).toThrow(/^invalid configuration \(proxy\.yaml\):\n {2}coordinators: /);
+  });
+});
+
+describe('validateConfig baseDir', () => {
+  it('resolves relative paths against baseDir, and against the working directory without one', () => {
+    const relative = { ...minimal, tls: { certFile: 'proxy.pem', keyFile: '/etc/proxy-key.pem' } };
+    expect(validateConfig(relative, 'test', { baseDir: '/srv/proxy' }).tls?.certFile).toBe('/srv/proxy/proxy.pem');
+    expect(validateConfig(relative).tls?.certFile).toBe(join(process.cwd(), 'proxy.pem'));
+    expect(validateConfig(relative, 'test', { baseDir: '/srv/proxy' }).tls?.keyFile).toBe('/etc/proxy-key.pem');
   });
 });
 
@@ -360,6 +382,39 @@ describe('loadConfigFile', () => {
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([`cannot read file: ENOENT: no such file or directory, open '${path}'`]);
     }
+  });
+
+  it('resolves relative file paths against the config file directory, not the working directory', () => {
+    const configDir = mkdtempSync(join(dir, 'relative-'));
+    writeFileSync(join(configDir, 'cookie-secret'), 'from-beside-the-config\n');
+    writeFileSync(join(configDir, 'admin-token'), 'token\n');
+    const path = join(configDir, 'proxy.yaml');
+    writeFileSync(
+      path,
+      [
+        'tls: { certFile: certs/proxy.pem, keyFile: ./certs/proxy-key.pem, clientCaFile: ../clients-ca.pem, keyPassphrase: { file: cookie-secret } }',
+        'coordinators: [{ name: a, host: h }]',
+        'upstream: { tls: { caFile: ca.pem, certFile: /abs/client.pem, keyFile: client-key.pem } }',
+        'cookie: { secrets: [{ file: cookie-secret }] }',
+        'admin: { token: { file: admin-token } }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(path);
+    expect(config.tls).toMatchObject({
+      certFile: join(configDir, 'certs/proxy.pem'),
+      keyFile: join(configDir, 'certs/proxy-key.pem'),
+      clientCaFile: join(dir, 'clients-ca.pem'),
+      keyPassphrase: 'from-beside-the-config',
+    });
+    expect(config.upstream.tls).toMatchObject({ caFile: join(configDir, 'ca.pem'), certFile: '/abs/client.pem', keyFile: join(configDir, 'client-key.pem') });
+    expect(config.cookie.secrets).toEqual(['from-beside-the-config']);
+    expect(config.admin?.token).toBe('token');
+  });
+
+  it('names the resolved path when a relative secret file is missing', () => {
+    const path = write('missing-relative.yaml', 'coordinators: [{ name: a, host: h }]\nlisten: { https: null, http: {} }\ncookie: { secrets: [{ file: nope/secret }] }\n');
+    expect(() => loadConfigFile(path)).toThrow(`cookie.secrets[0]: cannot read secret file: ENOENT: no such file or directory, open '${join(dir, 'nope/secret')}'`);
   });
 
   it('treats an empty file as an empty config', () => {
