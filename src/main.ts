@@ -213,7 +213,8 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
     updateListeners(listeners, next, generation.frontTls);
     for (const frontEnd of tcpFrontEnds) frontEnd.setSecureContext(generation.frontTls);
     closeConnectionsOf(generation.coordinators);
-    for (const name of registry.retain(new Set(next.coordinators.map((c) => c.name)))) sessions.forgetCoordinator(name);
+    for (const name of diff.removed) sessions.forgetCoordinator(name);
+    registry.retain(new Set(next.coordinators.map((c) => c.name)));
     generation.prober.start();
     metrics.countReload('ok');
     const summary = { generation: generation.number, added: diff.added, removed: diff.removed, changed: diff.changed };

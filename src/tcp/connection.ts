@@ -162,8 +162,12 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     if (error !== undefined) this.#error = error;
     const coordinator = this.#coordinator;
     coordinator?.state.detach(this);
-    this.#client.destroy();
-    this.#upstream?.destroy();
+    // One side closed cleanly: pass the close on cleanly (what it sent last still arrives). Every
+    // other end cuts both sides at once.
+    if (end === 'coordinator-closed') this.#client.end();
+    else this.#client.destroy();
+    if (end === 'client-closed' && this.#isConnected) this.#upstream?.end();
+    else this.#upstream?.destroy();
     this.#context.finish(this, {
       listener: this.#context.name,
       client: this.#clientIp,

@@ -121,18 +121,15 @@ export class CoordinatorRegistry {
   }
 
   /**
-   * After a reload swapped in a generation: entries of names it no longer has are dropped (their
-   * in-flight requests hold them until they end); a name configured again later starts afresh.
+   * After a reload swapped in a generation: entries of names it no longer has are dropped once
+   * nothing uses them (a later reload drops what was still in use this time). A TCP connection to
+   * a removed coordinator lives on, so its entry, and its count for least-connections if the name
+   * comes back, stays with it.
    */
-  retain(names: ReadonlySet<string>): string[] {
-    const dropped: string[] = [];
-    for (const name of this.#states.keys()) {
-      if (!names.has(name)) {
-        this.#states.delete(name);
-        dropped.push(name);
-      }
+  retain(names: ReadonlySet<string>): void {
+    for (const [name, state] of this.#states) {
+      if (!names.has(name) && state.inFlight.size === 0 && state.connections.size === 0) this.#states.delete(name);
     }
-    return dropped;
   }
 
   /** Every name ever configured in this process, for the token table. */

@@ -20,6 +20,8 @@ export interface BinaryTransportOptions {
   connectTimeoutMs?: number;
   /** Largest reply accepted. Default 1 GiB. */
   maxMessageBytes?: number;
+  /** Local address to connect from (tests of source-address balancing: 127.0.0.2, …). */
+  localAddress?: string;
 }
 
 export type Hs2TransportErrorCode =
@@ -95,11 +97,13 @@ export class BinaryTransport {
 
   #connect(): net.Socket {
     const { host, port } = this.#options;
+    const local = this.#options.localAddress === undefined ? {} : { localAddress: this.#options.localAddress };
     const options = this.#options.tls;
     const socket = options
       ? tls.connect({
           host,
           port,
+          ...local,
           ...(options.ca ? { ca: options.ca } : {}),
           ...(options.cert ? { cert: options.cert } : {}),
           ...(options.key ? { key: options.key } : {}),
@@ -107,7 +111,7 @@ export class BinaryTransport {
           // SNI carries names only (RFC 6066 §3).
           ...(options.servername ? { servername: options.servername } : net.isIP(host) ? {} : { servername: host }),
         })
-      : net.connect({ host, port });
+      : net.connect({ host, port, ...local });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => this.#abort(error));

@@ -25,6 +25,8 @@ export interface Hs2BinaryClientOptions {
   connectTimeoutMs?: number;
   /** After the connection closed or failed: open a new one at the next call (default true), or keep failing. */
   reconnect?: boolean;
+  /** Local address to connect from (source-address balancing tests). */
+  localAddress?: string;
 }
 
 export class Hs2BinaryClient extends Hs2Calls {
@@ -60,6 +62,7 @@ export class Hs2BinaryClient extends Hs2Calls {
         ...(auth.type === 'plain' ? { plain: { user: auth.user, password: auth.password } } : {}),
         ...(this.#options.tls ? { tls: this.#options.tls } : {}),
         ...(this.#options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#options.connectTimeoutMs } : {}),
+        ...(this.#options.localAddress !== undefined ? { localAddress: this.#options.localAddress } : {}),
       });
       this.connections++;
       try {
