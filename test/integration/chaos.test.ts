@@ -1,16 +1,22 @@
 // Chaos, bounded in time: 50 concurrent HS2 clients (half a new connection per RPC like impyla,
 // half kept-alive like impala-shell 4.6) run sessions of queries while coordinators are stopped,
-// frozen and restarted on a schedule, including a window with none up. Every RPC is counted:
-// success, the genuine Thrift "Invalid session id" / "Invalid or unknown query handle" (the
-// failover contract, DESIGN §4–5), 503 while no coordinator was up, other, hung. Other and hung
-// must be 0, and every client must succeed again after its last error.
+// frozen, made half-dead (the hs2 frontend stuck, the web UI fine) and restarted on a schedule,
+// including a window with none up, while the config is reloaded (unchanged and changed) and
+// hostile clients send the shapes of issue 10 (bad targets, malformed Thrift, slow uploads,
+// half-open TLS, smuggling on /ui…). Randomness is seeded (CHAOS_SEED=n reproduces a run).
+// Every well-behaved RPC is counted: success, the genuine Thrift "Invalid session id" / "Invalid
+// or unknown query handle" (the failover contract, DESIGN §4–5), 503 while no coordinator was up,
+// other, hung. Other and hung must be 0, every client must succeed again after its last error,
+// and every hostile request must get the answer it deserves.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.ts';
 import type { SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
 import type { TStatus } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, isSuccess } from '../helpers/hs2-client.ts';
-import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { runHostileClient, type AttackResult } from '../helpers/hostile-client.ts';
+import { harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const CLIENTS = 50;
@@ -18,7 +24,22 @@ const CLIENTS = 50;
 const RPC_DEADLINE_MS = 15_000;
 /** Pacing between queries per client, so 50 clients stay a modest load on two shared cores. */
 const THINK_MS = 400;
-const INVALID = /^(Invalid session id: |Query [0-9a-f:]+ failed:\nInvalid or unknown query handle: )/;
+const INVALID = /^(Invalid session id: |Query [0-9a-f:]+ failed:\nInvalid or unknown query handle: |Invalid or unknown query handle: )/;
+const HOSTILE_CLIENTS = 4;
+/** Every RPC the simulator serves: stalled all at once, a coordinator is half-dead. */
+const EVERY_RPC = ['OpenSession', 'ExecuteStatement', 'GetOperationStatus', 'GetResultSetMetadata', 'FetchResults', 'CloseOperation', 'CloseSession', 'GetInfo', 'PingImpalaHS2Service'];
+
+/** mulberry32: a small seeded PRNG, so a failing run can be repeated with its seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
 
 type Kind = 'success' | 'invalid' | 'unavailable' | 'other' | 'hung';
 interface Outcome<T> {
@@ -31,8 +52,22 @@ interface Outcome<T> {
 let harness: Harness | undefined;
 afterAll(() => harness?.close());
 
-it('50 clients through stops, freezes and restarts: no other errors, no hangs, everyone recovers', { timeout: 60_000 }, async () => {
-  const h = (harness = await startHarness({ coordinators: 3, logLevel: 'info', config: { log: { level: 'info', access: false } } }));
+it('50 clients through stops, freezes, half-dead coordinators, reloads and hostile clients: no other errors, no hangs, everyone recovers', { timeout: 90_000 }, async () => {
+  const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const random = seeded(seed);
+  const chaosConfig = {
+    log: { level: 'info', access: false },
+    // The hs2 probe finds a stuck frontend behind a healthy web UI; short limits cut hostile clients.
+    health: { intervalMs: 300, timeoutMs: 250, rise: 2, fall: 2, hs2Probe: { enabled: true } },
+    upstream: { maxReplayBytes: 1024, promptRpcTimeoutMs: 3_000 },
+    server: { requestBodyIdleTimeoutMs: 1_000, tlsHandshakeTimeoutMs: 1_000 },
+  } as const;
+  const h = (harness = await startHarness({ coordinators: 3, logLevel: 'info', config: chaosConfig }));
+  const base = harnessConfig(h.cluster, chaosConfig);
+  const reload = async (what: string, change: (config: typeof base) => typeof base = (c) => c) => {
+    await h.proxy.reload(validateConfig(change(base)));
+    return what;
+  };
   const [c1, c2, c3] = h.cluster.coordinators as [SimulatedCoordinator, SimulatedCoordinator, SimulatedCoordinator];
   const ca = readCert('ca.pem');
   const startedAt = Date.now();
@@ -125,7 +160,7 @@ it('50 clients through stops, freezes and restarts: no other errors, no hangs, e
       if (!hasSession) {
         const opened = await rpc('OpenSession', () => client.openSession());
         if (!note(opened)) {
-          if (opened.kind === 'unavailable') await sleep(Math.min(1_000, opened.retryAfterSec! * 1_000) * (0.5 + Math.random() / 2));
+          if (opened.kind === 'unavailable') await sleep(Math.min(1_000, opened.retryAfterSec! * 1_000) * (0.5 + random() / 2));
           continue;
         }
         hasSession = true;
@@ -144,13 +179,16 @@ it('50 clients through stops, freezes and restarts: no other errors, no hangs, e
         // Now and then a session ends and a new one starts, like short-lived impyla cursors.
         if (note(await rpc('CloseSession', () => client.closeSession()))) hasSession = false;
       }
-      await sleep(THINK_MS * (0.5 + Math.random()));
+      await sleep(THINK_MS * (0.5 + random()));
     }
     client.close();
     return { id, errors, recovered: lastSuccess > lastError };
   }
 
   const clients = Array.from({ length: CLIENTS }, (_, id) => runClient(id));
+  const attacks: AttackResult[] = [];
+  const proxyPort = Number(new URL(h.url).port);
+  const hostile = Array.from({ length: HOSTILE_CLIENTS }, (_, i) => runHostileClient(proxyPort, seeded(seed + i + 1), () => !isScheduleDone, attacks));
 
   // The fault schedule (seconds from now). Each step waits for the proxy to have seen the previous
   // one only where the next step depends on it.
@@ -162,24 +200,36 @@ it('50 clients through stops, freezes and restarts: no other errors, no hangs, e
     await action();
   };
   const isDown = (c: SimulatedCoordinator) => h.proxy.coordinators.byName(c.name)!.health === 'down';
-  await at(2, `stop ${c1.name}`, () => c1.stop());
-  await at(4, `freeze ${c2.name}`, () => c2.freeze());
-  await at(6, `start ${c1.name}`, () => c1.start());
-  await at(8, `unfreeze ${c2.name}`, () => c2.unfreeze());
-  await at(10, `stop ${c3.name}, freeze ${c1.name}`, () => Promise.all([c3.stop(), c1.freeze()]));
-  await at(12, `stop ${c2.name}: none up`, () => c2.stop());
+  const jitter = () => random() * 0.4; // seconds: the schedule's order is fixed, its moments vary with the seed
+  await at(2 + jitter(), `stop ${c1.name}`, () => c1.stop());
+  await at(3 + jitter(), 'reload, config unchanged', () => reload('same'));
+  await at(4 + jitter(), `freeze ${c2.name}`, () => c2.freeze());
+  await at(5 + jitter(), `reload: ${c3.name} weight 2`, () => reload('weight', (c) => ({ ...c, coordinators: c.coordinators!.map((x) => (x.name === c3.name ? { ...x, weight: 2 } : x)) })));
+  await at(6 + jitter(), `start ${c1.name}`, () => c1.start());
+  await at(8 + jitter(), `unfreeze ${c2.name}`, () => c2.unfreeze());
+  await at(9 + jitter(), `half-dead ${c3.name}: its hs2 frontend stuck, web UI fine`, () => {
+    for (const rpc of EVERY_RPC) c3.stall(rpc);
+  });
+  await waitFor(() => isDown(c3), { what: `${c3.name} marked down by the hs2 probe`, timeoutMs: 10_000 });
+  await at(11 + jitter(), `${c3.name} answers again`, () => c3.releaseStalled());
+  await waitFor(() => !isDown(c3), { what: `${c3.name} up again` });
+  await at(12 + jitter(), `stop ${c3.name}, freeze ${c1.name}`, () => Promise.all([c3.stop(), c1.freeze()]));
+  await at(13 + jitter(), 'reload: round-robin', () => reload('policy', (c) => ({ ...c, balancer: { policy: 'round-robin' } })));
+  await at(14 + jitter(), `stop ${c2.name}: none up`, () => c2.stop());
   await waitFor(() => [c1, c2, c3].every(isDown), { what: 'all coordinators down' });
-  await at(14, 'start all (c1 was frozen: stop it first)', async () => {
+  await at(16, 'start all (c1 was frozen: stop it first)', async () => {
     await c1.stop();
     await Promise.all([c1.start(), c2.start(), c3.start()]);
   });
-  await at(17, `freeze ${c3.name}`, () => c3.freeze());
-  await at(19, `stop ${c3.name} while frozen`, () => c3.stop());
-  await at(21, `start ${c3.name}`, () => c3.start());
+  await at(18 + jitter(), `freeze ${c3.name}`, () => c3.freeze());
+  await at(19 + jitter(), 'reload, back to the first config', () => reload('base'));
+  await at(20 + jitter(), `stop ${c3.name} while frozen`, () => c3.stop());
+  await at(22 + jitter(), `start ${c3.name}`, () => c3.start());
   await waitFor(() => ![c1, c2, c3].some(isDown), { what: 'all coordinators up' });
   isScheduleDone = true;
 
   const results = await Promise.all(clients);
+  await Promise.all(hostile);
   for (const { name, sentAt, receivedAt } of unavailable) {
     if (noneUpAround(sentAt, receivedAt)) continue;
     counts.unavailable -= 1;
@@ -190,8 +240,17 @@ it('50 clients through stops, freezes and restarts: no other errors, no hangs, e
   }
   const table = [...byRpc].map(([name, row]) => ({ rpc: name, ...row }));
   table.push({ rpc: 'TOTAL', ...counts });
-  console.log(`chaos: ${CLIENTS} clients, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n  ${schedule.join('\n  ')}`);
+  const byAttack = new Map<string, { expected: number; unexpected: number; details: Set<string> }>();
+  for (const result of attacks) {
+    const row = byAttack.get(result.attack) ?? { expected: 0, unexpected: 0, details: new Set<string>() };
+    if (result.isExpected) row.expected += 1;
+    else row.unexpected += 1;
+    row.details.add(result.detail);
+    byAttack.set(result.attack, row);
+  }
+  console.log(`chaos (CHAOS_SEED=${seed}): ${CLIENTS} clients and ${HOSTILE_CLIENTS} hostile ones, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n  ${schedule.join('\n  ')}`);
   console.table(table);
+  console.table([...byAttack].map(([attack, row]) => ({ attack, expected: row.expected, unexpected: row.unexpected, answers: [...row.details].join('; ') })));
   if (others.length > 0) console.log(`first other/hung outcomes:\n  ${others.join('\n  ')}`);
 
   expect(counts.other).toBe(0);
@@ -200,4 +259,9 @@ it('50 clients through stops, freezes and restarts: no other errors, no hangs, e
   expect(counts.invalid).toBeGreaterThan(0);
   expect(counts.unavailable).toBeGreaterThan(0);
   expect(counts.success).toBeGreaterThan(1_000);
+  expect(attacks.length).toBeGreaterThan(20);
+  expect(attacks.filter((result) => !result.isExpected)).toEqual([]);
+  // Reloads happened under load, and each applied (none was rejected).
+  expect(h.log.lines.filter((line) => line.event === 'reload')).toHaveLength(4);
+  expect(h.log.lines.filter((line) => line.event === 'reload-rejected')).toEqual([]);
 });
