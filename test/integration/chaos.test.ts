@@ -16,6 +16,7 @@ import type { TStatus } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, isSuccess } from '../helpers/hs2-client.ts';
 import { runHostileClient, type AttackResult } from '../helpers/hostile-client.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -28,18 +29,6 @@ const INVALID = /^(Invalid session id: |Query [0-9a-f:]+ failed:\nInvalid or unk
 const HOSTILE_CLIENTS = 4;
 /** Every RPC the simulator serves: stalled all at once, a coordinator is half-dead. */
 const EVERY_RPC = ['OpenSession', 'ExecuteStatement', 'GetOperationStatus', 'GetResultSetMetadata', 'FetchResults', 'CloseOperation', 'CloseSession', 'GetInfo', 'PingImpalaHS2Service'];
-
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated with its seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 type Kind = 'success' | 'invalid' | 'unavailable' | 'other' | 'hung';
 interface Outcome<T> {
@@ -54,7 +43,7 @@ afterAll(() => harness?.close());
 
 it('50 clients through stops, freezes, half-dead coordinators, reloads and hostile clients: no other errors, no hangs, everyone recovers', { timeout: 90_000 }, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const chaosConfig = {
     log: { level: 'info', access: false },
     // The hs2 probe finds a stuck frontend behind a healthy web UI; short limits cut hostile clients.
@@ -188,7 +177,7 @@ it('50 clients through stops, freezes, half-dead coordinators, reloads and hosti
   const clients = Array.from({ length: CLIENTS }, (_, id) => runClient(id));
   const attacks: AttackResult[] = [];
   const proxyPort = Number(new URL(h.url).port);
-  const hostile = Array.from({ length: HOSTILE_CLIENTS }, (_, i) => runHostileClient(proxyPort, seeded(seed + i + 1), () => !isScheduleDone, attacks));
+  const hostile = Array.from({ length: HOSTILE_CLIENTS }, (_, i) => runHostileClient(proxyPort, seededRandom(seed + i + 1), () => !isScheduleDone, attacks));
 
   // The fault schedule (seconds from now). Each step waits for the proxy to have seen the previous
   // one only where the next step depends on it.

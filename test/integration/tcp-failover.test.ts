@@ -4,39 +4,21 @@
 // frozen coordinator gets a transport error instead of hanging; drain keeps them; backups take new
 // connections only while no primary is available.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/schema.ts';
-import { Hs2BinaryClient, Hs2TransportError, assertSuccess } from '../helpers/hs2-client.ts';
-import { startHarness, type Harness, type HarnessOptions } from '../helpers/proxy-harness.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { Hs2TransportError, type Hs2BinaryClient } from '../helpers/hs2-client.ts';
+import type { Harness, HarnessOptions } from '../helpers/proxy-harness.ts';
+import { BinaryClients, sessionHome, startTcpHarness, tcpAccessLines as tcpLines, type TcpListenerInput } from '../helpers/tcp-harness.ts';
+import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 let harness: Harness | undefined;
-const clients: Hs2BinaryClient[] = [];
+const binary = new BinaryClients();
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
+  binary.closeAll();
   await harness?.close();
   harness = undefined;
 });
 
-type TcpListenerInput = NonNullable<ConfigInput['tcp']>[number];
-
-async function tcpHarness(listener: Partial<TcpListenerInput> = {}, options: HarnessOptions = {}): Promise<Harness> {
-  return (harness = await startHarness({
-    ...options,
-    cluster: { hs2TcpTls: false, ...options.cluster },
-    config: { tcp: [{ name: 'hs2', host: '127.0.0.1', port: 0, ...listener }], ...options.config },
-  }));
-}
-
-function binaryClient(h: Harness): Hs2BinaryClient {
-  const client = new Hs2BinaryClient({ host: '127.0.0.1', port: h.proxy.tcpListeners[0]!.port, reconnect: false });
-  clients.push(client);
-  return client;
-}
-
-async function sessionHome(client: Hs2BinaryClient): Promise<string> {
-  assertSuccess((await client.openSession()).status);
-  return String((await client.query('select 1')).rows[0]![0]);
-}
+const tcpHarness = async (listener: Partial<TcpListenerInput> = {}, options: HarnessOptions = {}) => (harness = await startTcpHarness(listener, options));
+const binaryClient = (h: Harness): Hs2BinaryClient => binary.connect(h);
 
 /** Connects clients until one lands on each coordinator; returns them by coordinator name. */
 async function oneOnEach(h: Harness): Promise<Map<string, Hs2BinaryClient>> {
@@ -49,11 +31,6 @@ async function oneOnEach(h: Harness): Promise<Map<string, Hs2BinaryClient>> {
   return byHome;
 }
 
-const tcpLines = (h: Harness) => h.log.access().filter((line) => line.event === 'tcp');
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))]);
-}
 
 describe('TCP listener failover', () => {
   it('a frozen coordinator: the proxy closes its connections when it is marked down; the blocked client fails and reconnects elsewhere', async () => {
@@ -66,7 +43,7 @@ describe('TCP listener failover', () => {
     // impyla would wait forever here: it has no timeout of its own.
     const blocked = victimClient.query('select 1').then(() => undefined, (error: unknown) => error);
     await waitFor(() => h.proxy.coordinators.byName(victimName)!.health === 'down', { what: `${victimName} marked down`, timeoutMs: 10_000 });
-    const error = await within(blocked, 3_000, 'the blocked RPC');
+    const error = await withDeadline(blocked, 3_000, 'the blocked RPC');
     expect(error).toBeInstanceOf(Hs2TransportError);
     await waitFor(() => tcpLines(h).find((line) => line.coordinator === victimName), { what: 'its access line' });
     expect(tcpLines(h).find((line) => line.coordinator === victimName)).toMatchObject({ end: 'coordinator-down' });

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
 import { ChildProxy } from '../helpers/child-proxy.ts';
-import { Hs2BinaryClient, Hs2TransportError, assertSuccess } from '../helpers/hs2-client.ts';
+import { Hs2BinaryClient, Hs2TransportError } from '../helpers/hs2-client.ts';
+import { sessionHome } from '../helpers/tcp-harness.ts';
 import { coordinatorTls, harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -30,10 +31,6 @@ function binaryClient(port: number): Hs2BinaryClient {
   return client;
 }
 
-async function sessionHome(client: Hs2BinaryClient): Promise<string> {
-  assertSuccess((await client.openSession()).status);
-  return String((await client.query('select 1')).rows[0]![0]);
-}
 
 describe('TCP listener lifecycle', () => {
   it('a reload removing and adding coordinators keeps open connections; new ones follow the new config', async () => {

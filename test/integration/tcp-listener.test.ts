@@ -3,48 +3,25 @@
 // least-connections sees every front end's load, source-ip keeps a client address on one
 // coordinator (Hue), one access line per connection when it ends, metrics and status rows.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/schema.ts';
+import type { Hs2BinaryClient } from '../helpers/hs2-client.ts';
 import { readCert } from '../helpers/certs.ts';
-import { Hs2BinaryClient, Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
-import { startHarness, type Harness, type HarnessOptions } from '../helpers/proxy-harness.ts';
+import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
+import type { Harness } from '../helpers/proxy-harness.ts';
+import { BinaryClients, sessionHome, startTcpHarness, tcpAccessLines as tcpLines, type TcpListenerInput } from '../helpers/tcp-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 let harness: Harness | undefined;
+const binary = new BinaryClients();
 const clients: { close(): void }[] = [];
 afterEach(async () => {
+  binary.closeAll();
   for (const client of clients.splice(0)) client.close();
   await harness?.close();
   harness = undefined;
 });
 
-type TcpListenerInput = NonNullable<ConfigInput['tcp']>[number];
-
-/** A harness whose coordinators serve plain binary hs2, behind one TCP listener named `hs2`. */
-async function tcpHarness(listener: Partial<TcpListenerInput> = {}, options: HarnessOptions = {}): Promise<Harness> {
-  return (harness = await startHarness({
-    ...options,
-    cluster: { hs2TcpTls: false, ...options.cluster },
-    config: { tcp: [{ name: 'hs2', host: '127.0.0.1', port: 0, ...listener }], ...options.config },
-  }));
-}
-
-function tcpPort(h: Harness, name = 'hs2'): number {
-  return h.proxy.tcpListeners.find((listener) => listener.name === name)!.port;
-}
-
-function binaryClient(h: Harness, options: { localAddress?: string; name?: string } = {}): Hs2BinaryClient {
-  const client = new Hs2BinaryClient({ host: '127.0.0.1', port: tcpPort(h, options.name), reconnect: false, ...(options.localAddress && { localAddress: options.localAddress }) });
-  clients.push(client);
-  return client;
-}
-
-/** Opens a session and returns the coordinator that runs it (the simulator answers `select 1` with its name). */
-async function sessionHome(client: Hs2BinaryClient): Promise<string> {
-  assertSuccess((await client.openSession()).status);
-  return String((await client.query('select 1')).rows[0]![0]);
-}
-
-const tcpLines = (h: Harness) => h.log.access().filter((line) => line.event === 'tcp');
+const tcpHarness = async (listener: Partial<TcpListenerInput> = {}) => (harness = await startTcpHarness(listener));
+const binaryClient = (h: Harness, options: { localAddress?: string } = {}): Hs2BinaryClient => binary.connect(h, options);
 
 describe('TCP listener', () => {
   it('least-connections spreads connections, each session lives on its connection, one access line per connection', async () => {

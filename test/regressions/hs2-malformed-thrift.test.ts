@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client } from '../helpers/hs2-client.ts';
+import { withDeadline } from '../helpers/wait-for.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { postRaw, type RawResponse } from '../helpers/raw-rpc.ts';
 import { TType, bytes, i32, strictHeader, string } from '../helpers/thrift-bytes.ts';
@@ -34,13 +35,6 @@ const malformedBodies: [shape: string, body: Buffer][] = [
   ['a well-formed call with bytes after its end', Buffer.concat([encodeCall('OpenSession', { client_protocol: 5 }), Buffer.from('GET / HTTP/1.1\r\n\r\n')])],
 ];
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** A well-behaved client running queries in a loop until stopped; counts what failed. */
 function runGoodClient(): { stop(): Promise<{ queries: number; failures: string[] }> } {

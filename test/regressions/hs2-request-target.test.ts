@@ -10,6 +10,7 @@ import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { decodeReply } from '../../src/tools/thrift/hs2.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { readCert } from '../helpers/certs.ts';
+import { withDeadline } from '../helpers/wait-for.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { rawTlsExchange } from '../helpers/raw-tls.ts';
 
@@ -48,13 +49,6 @@ function seenByCoordinators(marker: string): number {
   return harness.cluster.coordinators.reduce((count, c) => count + c.requestLog.filter((entry) => entry.headers['x-test-request'] === marker).length, 0);
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 describe('hs2 request targets that are not origin-form', () => {
   it.each(hostileShapes)('%s %s gets 400 from the proxy and reaches no coordinator', async (method, target, hasBody) => {

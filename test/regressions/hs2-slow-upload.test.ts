@@ -10,7 +10,7 @@ import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { openTls, statusOf } from '../helpers/raw-tls.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 const idleTimeoutMs = 1000;
 /** What a loaded 2-core machine may add to the idle timeout before the connection is closed. */
@@ -37,13 +37,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 interface Trickler {
   readonly socket: TLSSocket;

@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 let harness: Harness | undefined;
 const clients: Hs2Client[] = [];
@@ -25,9 +25,6 @@ async function pinnedClient(h: Harness) {
   return { client, home, sim: h.cluster.coordinators.find((c) => c.name === home)! };
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))]);
-}
 
 /** Every RPC the tests send; the stuck frontend holds them all, the web UI stays healthy. */
 const everyRpc = ['OpenSession', 'ExecuteStatement', 'GetOperationStatus', 'GetResultSetMetadata', 'FetchResults', 'CloseOperation', 'CloseSession', 'GetInfo', 'PingImpalaHS2Service'];
@@ -40,7 +37,7 @@ it('a prompt RPC on a stuck hs2 frontend: its short limit expires and a peer ans
   for (const rpc of everyRpc) sim.stall(rpc);
 
   const started = performance.now();
-  const status = await within(client.getOperationStatus(executed.operationHandle!), 10_000, 'GetOperationStatus on the stuck coordinator');
+  const status = await withDeadline(client.getOperationStatus(executed.operationHandle!), 10_000, 'GetOperationStatus on the stuck coordinator');
   const ms = performance.now() - started;
   // The peer does not know the query: impalad's own error, HTTP 200, no hang and no 5xx.
   expect(client.lastExchange!.status).toBe(200);
@@ -74,7 +71,7 @@ it('with health.hs2Probe on, a stuck hs2 frontend behind a healthy web UI is mar
   await waitFor(() => coordinator.health === 'down', { what: `${home} marked down by the hs2 probe`, timeoutMs: 10_000 });
   expect(h.log.find((l) => l.event === 'health' && l.coordinator === home)!.reason).toMatch(/failed probes: hs2 \/cliservice: no answer within 300 ms/);
   expect(sim.isHealthy).toBe(true);
-  const reply = await within(inFlight, 5_000, 'the in-flight ExecuteStatement');
+  const reply = await withDeadline(inFlight, 5_000, 'the in-flight ExecuteStatement');
   expect(reply.status.errorMessage).toMatch(/^Invalid session id: /);
   sim.releaseStalled();
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { readOpenSessionReply, readReplyStatusCode, sniffRequest, unknownRequest } from '../../src/hs2/sniff.ts';
 import { MessageType, TType, ThriftCursor, readMessageHeader } from '../../src/hs2/thrift-reader.ts';
 import { createRequire } from 'node:module';
@@ -237,13 +238,7 @@ describe('sniffRequest', () => {
 // encoder wrote must be read exactly. sniffRequest catches only the RangeError the reader throws
 // for malformed bytes, so "never throws" fails on a bug of ours (a TypeError, say).
 describe('sniffRequest (deterministic fuzz)', () => {
-  let state = 0x2545f491;
-  const random = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(0x2545f491);
   const randomBytes = (length: number): Buffer => Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { checkThriftCall, maxMethodNameBytes, maxNestingDepth, wellFormed } from '../../src/hs2/thrift-check.ts';
 import { BufferReadTransport } from '../../src/tools/thrift/buffer-transport.ts';
 import { encodeCall, encodeException, encodeReply, hs2Methods, type Hs2Method, type Hs2Request } from '../../src/tools/thrift/hs2.ts';
@@ -220,13 +221,7 @@ const strictBeyondLibrary = /negative (list|map) size|unknown (field|list elemen
 
 describe('checkThriftCall against the thrift library (deterministic fuzz)', () => {
   it('agrees with TBinaryProtocol.skip on 20,000 mutated calls', () => {
-    let state = 0x9e3779b9;
-    const random = (): number => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 2 ** 32;
-    };
+    const random = seededRandom(0x9e3779b9);
     const calls = encodedCalls().map(([, body]) => body);
     let accepted = 0;
     let refused = 0;
