@@ -10,7 +10,7 @@ import { TlsFileError, tlsProblems } from './tls/files.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export const usage = `impala-ha-proxy ${packageJson.version} — a cookie-affine, highly available front end for Apache Impala coordinators (hs2-http)
+export const usage = `impala-ha-proxy ${packageJson.version} — a cookie-affine, highly available front end for Apache Impala coordinators (hs2-http, binary HS2 and Beeswax over TCP)
 
 Usage:
   impala-ha-proxy --config FILE            run the proxy
@@ -34,7 +34,7 @@ Options:
 
 Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
          invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
-         in-flight requests (server.shutdownTimeoutMs), then exit 0.
+         in-flight requests and give TCP connections server.shutdownTimeoutMs, then exit 0.
 Exit codes: 0 ok, 1 runtime failure (e.g. a port already taken), 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {

@@ -15,9 +15,9 @@ Talks to a running proxy's admin API (admin.host:admin.port).
 
 Commands:
   status                 coordinators: health, state, sessions, in flight, req/s, errors, p99, since
-  drain <n|name>         keep the coordinator's pinned clients, send new sessions elsewhere
+  drain <n|name>         keep the coordinator's pinned clients and TCP connections, send new ones elsewhere
   enable <n|name>        back to normal
-  disable <n|name>       no traffic; its pinned clients move at their next RPC
+  disable <n|name>       no traffic; its pinned clients move at their next RPC, its TCP connections are closed
   reload                 re-read the proxy's config file and apply it, as SIGHUP does
 
   <n|name>: the coordinator's 1-based number (config order, as in /ui/<n>) or its name.

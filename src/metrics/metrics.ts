@@ -280,9 +280,3 @@ export class ProxyMetrics {
     this.registry.clear();
   }
 }
-
-/** "failover: UPSTREAM_RESET" → "failover": reason labels stay a small fixed set. */
-function repinReason(reason: string): string {
-  const colon = reason.indexOf(':');
-  return colon < 0 ? reason : reason.slice(0, colon);
-}

@@ -106,6 +106,7 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
   #onConnected(upstream: Socket): void {
     if (this.#isEnded || upstream !== this.#upstream) return;
     this.#isConnected = true;
+    this.#error = undefined; // a failed connect before this one is in failedConnects, not the connection's error
     upstream.setTimeout(this.#context.settings().serverIdleTimeoutMs);
     const pending = this.#pending!;
     this.#pending = undefined;

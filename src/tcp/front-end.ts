@@ -66,6 +66,8 @@ export class TcpFrontEnd implements TcpContext {
         options.observer.tlsError(this.name, error.code);
         socket.destroy();
       });
+      // As on the HTTPS listener: no Impala client renegotiates, and each one would cost a handshake.
+      server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
       this.#server = server;
     } else {
       this.#server = createNetServer({ noDelay: true }, accept);

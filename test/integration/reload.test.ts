@@ -88,7 +88,9 @@ describe('reload under load', () => {
         ['add it back', base],
         ['swap certificates', swapped],
         ['policy and timeouts', { ...swapped, balancer: { policy: 'round-robin' }, upstream: { ...base.upstream, headersTimeoutMs: 120_000 } }],
-        ['certificates back', { ...base, health: { intervalMs: 250, timeoutMs: 150, rise: 2, fall: 2 } }],
+        // New health settings, with a probe timeout a loaded machine meets (150 ms marked every coordinator down
+        // under 20 clients and three simulators in this one process).
+        ['certificates back', { ...base, health: { intervalMs: 500, timeoutMs: 400, rise: 2, fall: 3 } }],
       ];
       for (const [what, config] of steps) {
         const summary = await harness.proxy.reload(validateConfig(config));
