@@ -6,6 +6,7 @@
 //   node bench/connect-load.ts '{"port":8443,"concurrency":8,"durationMs":5000,"bodyFile":"…","cookie":"…"}'
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
+import { LatencyList } from './latency-summary.ts';
 
 interface Options {
   readonly port: number;
@@ -32,7 +33,7 @@ const head = Buffer.from(
   ].join('\r\n'),
 );
 const request = Buffer.concat([head, body]);
-const latenciesUs: number[] = [];
+const latenciesUs = new LatencyList();
 const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
 let bytes = 0;
 
@@ -82,14 +83,11 @@ await Promise.all(
   }),
 );
 const durationUs = Math.round((performance.now() - startedAt) * 1000);
-latenciesUs.sort((a, b) => a - b);
-const percentile = (p: number) => Math.round(latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] ?? 0);
-const mean = latenciesUs.reduce((sum, value) => sum + value, 0) / Math.max(1, latenciesUs.length);
 const result = {
   requests: latenciesUs.length + errors.status,
   durationUs,
   bytes,
   errors,
-  latencyUs: { p50: percentile(50), p90: percentile(90), p99: percentile(99), max: percentile(100), mean: Math.round(mean) },
+  latencyUs: latenciesUs.summary(),
 };
 process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);
