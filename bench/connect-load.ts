@@ -1,7 +1,8 @@
 // Load generator for workload (b): one new TLS connection per RPC, as impyla and impala-shell
 // <= 4.5 do. wrk can send `Connection: close`, but its OpenSSL client may resume sessions, and
 // impyla does full handshakes; node:tls never resumes unless given a `session`, so every request
-// here pays a full handshake. Runs in its own process; prints one BENCH_JSON line like wrk.lua.
+// here pays a full handshake. Runs in its own process; prints one BENCH_JSON line like wrk.lua,
+// with its own CPU over the run (cpuUs, without Node's start-up).
 //
 //   node bench/connect-load.ts '{"port":8443,"concurrency":8,"durationMs":5000,"bodyFile":"…","cookie":"…"}'
 import { readFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ let bytes = 0;
 function rpc(): Promise<void> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
+const cpuAtStart = process.cpuUsage();
     let received: Buffer = Buffer.alloc(0);
     let expected = -1;
     let isSettled = false;
@@ -76,6 +78,7 @@ function rpc(): Promise<void> {
 }
 
 const startedAt = performance.now();
+const cpuAtStart = process.cpuUsage();
 const deadline = startedAt + options.durationMs;
 await Promise.all(
   Array.from({ length: options.concurrency }, async () => {
@@ -83,8 +86,10 @@ await Promise.all(
   }),
 );
 const durationUs = Math.round((performance.now() - startedAt) * 1000);
+const cpu = process.cpuUsage(cpuAtStart);
 const result = {
   requests: latenciesUs.length + errors.status,
+  cpuUs: cpu.user + cpu.system,
   durationUs,
   bytes,
   errors,

@@ -8,12 +8,14 @@
 //
 // Node timers fire at 1 ms granularity, so the schedule is also checked after every response, which
 // at these rates comes every few tens of µs: sends go out close to their due time (the `lag`
-// figures say how close) instead of in bursts once a millisecond. What lag there is adds to the
+// figures say how close: how late the generator noticed a request was due) instead of in bursts
+// once a millisecond. What lag there is adds to the
 // latency of every target alike, direct included, and cancels in "proxy minus direct".
 //
 //   node bench/open-loop.ts '{"port":8080,"isTls":false,"rate":10000,"durationMs":3000,"connections":64,"bodyFile":"…","cookie":"…","replyBytes":512}'
 //
-// Prints one BENCH_JSON line like bench/wrk/hs2-post.lua, plus the offered rate and the send lag.
+// Prints one BENCH_JSON line like bench/wrk/hs2-post.lua, plus the offered rate, the send lag and
+// the generator's own CPU over the scheduled time (cpuUs, without Node's start-up).
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -69,6 +71,8 @@ const intervalMs = 1000 / options.rate;
 let issued = 0;
 let t0 = 0;
 let inFlight = 0;
+/** Times pump() left requests queued because every connection was busy. */
+let waitedForConnection = 0;
 
 class Connection {
   readonly #socket: Socket;
@@ -88,12 +92,11 @@ class Connection {
     socket.on('close', () => this.#die());
   }
 
-  send(dueAt: number, now: number): void {
+  send(dueAt: number): void {
     this.#dueAt = dueAt;
     this.#isBusy = true;
     this.#remaining = -1;
     inFlight += 1;
-    lagsUs.push((now - dueAt) * 1000);
     this.#socket.write(request);
   }
 
@@ -176,10 +179,19 @@ function open(): Promise<Connection | undefined> {
   });
 }
 
-/** Queues every request due by `now` and sends the queue's head on idle connections. */
+/**
+ * Queues every request due by `now` and sends the queue's head on idle connections. The lag is how
+ * late the generator noticed a request was due (its own event loop, or a core it did not get);
+ * waiting for an idle connection after that is the target's doing and is counted apart.
+ */
 function pump(now: number): void {
-  while (issued < total && t0 + issued * intervalMs <= now) queue.push(t0 + issued++ * intervalMs);
-  while (head < queue.length && idle.length > 0) idle.pop()!.send(queue[head++]!, now);
+  while (issued < total && t0 + issued * intervalMs <= now) {
+    const dueAt = t0 + issued++ * intervalMs;
+    lagsUs.push((now - dueAt) * 1000);
+    queue.push(dueAt);
+  }
+  while (head < queue.length && idle.length > 0) idle.pop()!.send(queue[head++]!);
+  if (head < queue.length) waitedForConnection += 1;
   if (head > 4096 && head * 2 > queue.length) {
     queue = queue.slice(head);
     head = 0;
@@ -189,6 +201,7 @@ function pump(now: number): void {
 const connections = (await Promise.all(Array.from({ length: options.connections }, open))).filter((c): c is Connection => c !== undefined);
 idle.push(...connections);
 t0 = performance.now() + 5;
+const cpuAtStart = process.cpuUsage();
 const timer = setInterval(() => pump(performance.now()), 1);
 const endAt = t0 + options.durationMs;
 await new Promise<void>((resolve) => {
@@ -205,14 +218,17 @@ clearInterval(timer);
 // Requests still queued or out when the drain time ran out.
 errors.timeout += queue.length - head + inFlight + (total - issued);
 for (const connection of connections) connection.close();
+const cpu = process.cpuUsage(cpuAtStart);
 const result = {
   requests: completed,
+  cpuUs: cpu.user + cpu.system,
   durationUs: Math.round((Math.max(lastCompletion, t0 + 1) - t0) * 1000),
   bytes,
   errors,
   latencyUs: latenciesUs.summary(),
   offeredRate: options.rate,
   lagUs: lagsUs.summary(),
+  waitedForConnection,
 };
 process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);
 // Reconnect attempts in flight must not keep the process alive.

@@ -4,7 +4,8 @@
 // Every call is bench/thrift-messages.ts binaryRequestBytes long and its seqid asks the fake
 // coordinator for a reply of `replyBytes`, so the reply is read by counting bytes. Closed loop;
 // prints one BENCH_JSON line like bench/wrk/hs2-post.lua. All connections are open before the
-// clock starts (a binary session lives for hours; connects are not what is measured).
+// clock starts (a binary session lives for hours; connects are not what is measured). cpuUs is
+// the generator's own CPU over the measured time (process.cpuUsage), without Node's start-up.
 //
 //   node bench/tcp-load.ts '{"port":21050,"connections":32,"durationMs":3000,"replyBytes":512}'
 import { randomBytes } from 'node:crypto';
@@ -84,10 +85,13 @@ function drive({ socket, setReader }: { socket: Socket; setReader(reader: Reader
 
 const sockets = (await Promise.all(Array.from({ length: options.connections }, open))).filter((s) => s !== undefined);
 const startedAt = performance.now();
+const cpuAtStart = process.cpuUsage();
 await Promise.all(sockets.map((connection) => drive(connection, startedAt + options.durationMs)));
+const cpu = process.cpuUsage(cpuAtStart);
 const result = {
   requests: latenciesUs.length,
   durationUs: Math.round((performance.now() - startedAt) * 1000),
+  cpuUs: cpu.user + cpu.system,
   bytes,
   errors,
   latencyUs: latenciesUs.summary(),
