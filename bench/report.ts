@@ -86,7 +86,7 @@ export function renderResults(info: RunInfo, workloads: readonly Workload[], tar
   if (workers !== undefined || workerSkips.length > 0) {
     const skipped = workerSkips.map((s) => `\n\n**\`${s.target}\` did not run:** ${s.reason}. \`proxy\` is the one-process figure.`).join('');
     sections.push(
-      `## Workers and threads${skipped}\n\n\`proxy-w1\`/\`proxy-w2\` run with server.workers 1/2, \`haproxy\`/\`haproxy-2t\` with nbthread 1/2, unpinned. The machine has the cores in the Machine line, and the load generator and the fake coordinators run on the same cores: the cores column says how much each took. When target + load gen + coordinators + rest is near the core count, the run was bound by the machine, not by the target, and the second worker or thread can only show up as lower CPU headroom, not as more req/s.\n\n${workers ?? ''}`,
+      `## Workers and threads${skipped}\n\n\`proxy\` is one process (server.workers 1, the default; \`proxy-w1\` sets it explicitly), \`proxy-w2\` runs with server.workers 2 (a primary and two workers; the primary's CPU counts too), \`haproxy\`/\`haproxy-2t\` with nbthread 1/2, unpinned. The machine has the cores in the Machine line, and the load generator and the fake coordinators run on the same cores: the cores column says how much each took. When target + load gen + coordinators + rest is near the core count, the run was bound by the machine, not by the target, and the second worker or thread can only show up as lower CPU headroom, not as more req/s.\n\n${workers ?? ''}`,
     );
   }
   if (openLoop.length > 0) {

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeToken } from '../src/affinity/token.ts';
 import { Child, freePort, waitForPort } from './children.ts';
+import { processTree } from './process-stats.ts';
 
 export const targetDescriptions = {
   direct: 'no proxy: the load generator straight at a fake coordinator (the reference; no proxy CPU to report)',
@@ -15,7 +16,7 @@ export const targetDescriptions = {
   proxy: 'impala-ha-proxy as installed (dist/cli.js with its shebang\'s node flags), one process, log.level warn',
   'proxy-log': 'the same with log.level info: one access line per request, written to /dev/null',
   'proxy-tuned': 'the same as proxy, with extra Node/V8 flags (--tuned-node-options), to try a setting',
-  'proxy-w1': 'impala-ha-proxy with server.workers: 1 (skipped while the build has no server.workers)',
+  'proxy-w1': 'impala-ha-proxy with server.workers: 1 set explicitly; one process, like proxy (not in the default run)',
   'proxy-w2': 'impala-ha-proxy with server.workers: 2 (skipped while the build has no server.workers)',
   haproxy: 'Debian\'s HAProxy, the equivalent configuration, nbthread 1',
   'haproxy-2t': 'the same HAProxy with nbthread 2 (unpinned)',
@@ -23,8 +24,11 @@ export const targetDescriptions = {
 
 export type TargetName = keyof typeof targetDescriptions;
 export const targetNames = Object.keys(targetDescriptions) as TargetName[];
-/** `npm run bench` without --targets: everything but proxy-tuned (which needs --tuned-node-options). */
-export const defaultTargets: readonly TargetName[] = targetNames.filter((name) => name !== 'proxy-tuned');
+/**
+ * `npm run bench` without --targets: everything but proxy-tuned (which needs --tuned-node-options)
+ * and proxy-w1 (server.workers 1 is one process without the cluster module: `proxy` measures it).
+ */
+export const defaultTargets: readonly TargetName[] = targetNames.filter((name) => name !== 'proxy-tuned' && name !== 'proxy-w1');
 
 /** Which front ends a target has: hs2-http (HTTPS and HTTP listeners) and/or binary HS2 over TCP. */
 const binaryTargets = new Set<TargetName>(['direct', 'tcp-pipe', 'proxy', 'proxy-log', 'proxy-tuned', 'proxy-w1', 'proxy-w2', 'haproxy', 'haproxy-2t']);
@@ -136,8 +140,28 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
     cookie = proxyCookie;
   }
   for (const port of [httpsPort, httpPort, tcpPort]) if (port !== undefined) await waitForPort(port, child);
+  const workers = workersOf(name);
+  if (workers !== undefined && workers > 1) {
+    // A schema that accepts the key is not yet a proxy that forks: figures of one process must
+    // not be reported as those of several.
+    const processes = await waitForProcesses(child.pid, workers + 1, 15_000);
+    if (processes < workers + 1) {
+      await child.stop();
+      return { name, skipped: `server.workers: ${workers} was accepted, but the proxy ran ${processes} process(es) after 15 s instead of a primary and ${workers} workers` };
+    }
+  }
   const failure = () => (child.hasExited ? `${name} exited: ${child.stderrTail}` : undefined);
   return { name, httpsPort, httpPort, tcpPort, cookie, pid: child.pid, failure, diagnostics: () => child.stderrTail, stop: () => child.stop() };
+}
+
+/** Polls the process tree under `pid` until it has `count` processes or `timeoutMs` passed; returns how many it has. */
+async function waitForProcesses(pid: number, count: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = processTree(pid).length;
+    if (found >= count || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export function isSkipped(target: Target | SkippedTarget): target is SkippedTarget {
