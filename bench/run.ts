@@ -43,7 +43,7 @@ const { values: options } = parseArgs({
 const usage = `npm run bench -- [options]
 
   (no options)          the full run: every workload, every target but proxy-tuned and proxy-w1, 5 rounds of 3 s;
-                        writes bench/results.md (about 35 minutes on 2 cores)
+                        writes bench/results.md (about 30 minutes on 2 cores)
   --quick               a short run that exercises every workload: 1 round of 1 s (2 s for e-open),
                         no warm-up; writes bench/out/results.md. A smoke test, not a measurement
   --workloads a,e-open  only these workloads (an id, or its prefix before "-": "a" is a-plain and a-tls)
