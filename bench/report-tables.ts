@@ -1,6 +1,7 @@
 // The tables of bench/results.md. Every cell is the median over rounds with (min..max); a ratio or
 // a difference between two targets is taken within each round first (so a noisy round moves both
 // sides) and then summarised the same way.
+import { availableParallelism } from 'node:os';
 import type { Sample } from './measure.ts';
 import { haproxyPeerOf, type TargetName } from './targets.ts';
 import type { Workload } from './workloads.ts';
@@ -88,6 +89,12 @@ function coresCell(samples: readonly Sample[]): string {
   const cores = (pick: (s: Sample) => number) => format(median(samples.map((s) => pick(s) / s.wallUs)));
   const rest = (s: Sample) => Math.max(0, s.machineBusyUs - (s.cpuUs ?? 0) - s.loadGeneratorCpuUs - s.coordinatorsCpuUs);
   return `${samples[0]?.cpuUs === undefined ? '—' : cores((s) => s.cpuUs ?? 0)} / ${cores((s) => s.loadGeneratorCpuUs)} / ${cores((s) => s.coordinatorsCpuUs)} / ${cores(rest)}`;
+}
+
+/** Cores nobody else took: what the target could have used at most (nproc − load gen − coordinators − rest). */
+function coresLeftCell(samples: readonly Sample[]): string {
+  const left = samples.map((s) => availableParallelism() - (Math.max(s.machineBusyUs - (s.cpuUs ?? 0), s.loadGeneratorCpuUs + s.coordinatorsCpuUs)) / s.wallUs);
+  return spread(left);
 }
 
 function referenceRatio(target: TargetName, reference: TargetName, samples: readonly Sample[], all: readonly Sample[], metric: (s: Sample) => number | undefined): string {
@@ -179,8 +186,8 @@ export function floorTable(workloads: readonly Workload[], all: readonly Sample[
 export function workersTable(workloads: readonly Workload[], all: readonly Sample[]): string | undefined {
   const targets: TargetName[] = ['proxy', 'proxy-w1', 'proxy-w2', 'haproxy', 'haproxy-2t'];
   const lines = [
-    '| workload | target | req/s | CPU µs/req | p99 ms | cores: target / load gen / coordinators / rest | req/s ÷ HAProxy peer |',
-    '|---|---|--:|--:|--:|--:|--:|',
+    '| workload | target | req/s | CPU µs/req | p99 ms | cores: target / load gen / coordinators / rest | cores left for the target | req/s ÷ HAProxy peer |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
   ];
   for (const workload of workloads) {
     if (workload.driver === 'open-loop' || workload.driver === 'micro') continue;
@@ -190,7 +197,7 @@ export function workersTable(workloads: readonly Workload[], all: readonly Sampl
       if (samples.length === 0) continue;
       const peer = haproxyPeerOf(target);
       lines.push(
-        `| ${workload.id} | ${target} | ${spread(samples.map(requestsPerSecond))} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map((s) => milliseconds(s.load.latencyUs.p99)))} | ${coresCell(samples)} | ${target === peer ? '1' : `${spread(ratios(samples, all, peer, requestsPerSecond))} (${peer})`} |`,
+        `| ${workload.id} | ${target} | ${spread(samples.map(requestsPerSecond))} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map((s) => milliseconds(s.load.latencyUs.p99)))} | ${coresCell(samples)} | ${coresLeftCell(samples)} | ${target === peer ? '1' : `${spread(ratios(samples, all, peer, requestsPerSecond))} (${peer})`} |`,
       );
     }
   }
@@ -213,9 +220,16 @@ export function openLoopTable(workload: Workload, targets: readonly TargetName[]
     const added = (pick: (s: Sample) => number) => spread(samples.map((s) => milliseconds(pick(s) - pick(s.openLoop!.direct))));
     const directCell = (['p50', 'p99', 'p999'] as const).map((p) => format(median(direct.map((s) => milliseconds(s.load.latencyUs[p]))))).join(' / ');
     const lag = (list: readonly Sample[]) => format(median(list.map((s) => milliseconds(s.load.lagUs?.p99 ?? 0))));
+    // The generator (or a core it did not get) set the figure, not the target: it noticed requests
+    // late by half the target's p99 or more, or did not get the rate out.
+    const isMachineBound = samples.some((s) => {
+      const pair = [s, s.openLoop!.direct];
+      return pair.some((run) => (run.load.lagUs?.p99 ?? 0) >= run.load.latencyUs.p99 / 2 || requestsPerSecond(run) < 0.97 * s.openLoop!.rate);
+    });
     lines.push(
-      `| ${target} | ${spread(samples.map((s) => s.openLoop!.maxRps))} | ${spread(samples.map((s) => s.openLoop!.rate))} | ${spread(samples.map(requestsPerSecond))} | ${latency((s) => s.load.latencyUs.p50)} | ${latency((s) => s.load.latencyUs.p99)} | ${latency((s) => s.load.latencyUs.p999)} | ${directCell} | ${added((s) => s.load.latencyUs.p50)} | ${added((s) => s.load.latencyUs.p99)} | ${added((s) => s.load.latencyUs.p999)} | ${lag(samples)} / ${lag(direct)} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map(generatorPerRequest))} | ${samples.map((s) => errorCount(s) + errorCount(s.openLoop!.direct)).reduce((a, b) => a + b, 0)} |`,
+      `| ${target}${isMachineBound ? ' ⚠' : ''} | ${spread(samples.map((s) => s.openLoop!.maxRps))} | ${spread(samples.map((s) => s.openLoop!.rate))} | ${spread(samples.map(requestsPerSecond))} | ${latency((s) => s.load.latencyUs.p50)} | ${latency((s) => s.load.latencyUs.p99)} | ${latency((s) => s.load.latencyUs.p999)} | ${directCell} | ${added((s) => s.load.latencyUs.p50)} | ${added((s) => s.load.latencyUs.p99)} | ${added((s) => s.load.latencyUs.p999)} | ${lag(samples)} / ${lag(direct)} | ${spread(samples.map(cpuPerRequest))} | ${spread(samples.map(generatorPerRequest))} | ${samples.map((s) => errorCount(s) + errorCount(s.openLoop!.direct)).reduce((a, b) => a + b, 0)} |`,
     );
   }
+  if (lines.some((line) => line.includes(' ⚠ |'))) lines.push('', '⚠: in at least one round the generator noticed requests late by half the p99 or more, or did not reach the offered rate: that row\'s latency is the machine\'s more than the target\'s.');
   return lines.join('\n');
 }
