@@ -1,11 +1,13 @@
 // Load generator for workload (b): one new TLS connection per RPC, as impyla and impala-shell
 // <= 4.5 do. wrk can send `Connection: close`, but its OpenSSL client may resume sessions, and
 // impyla does full handshakes; node:tls never resumes unless given a `session`, so every request
-// here pays a full handshake. Runs in its own process; prints one BENCH_JSON line like wrk.lua.
+// here pays a full handshake. Runs in its own process; prints one BENCH_JSON line like wrk.lua,
+// with its own CPU over the run (cpuUs, without Node's start-up).
 //
 //   node bench/connect-load.ts '{"port":8443,"concurrency":8,"durationMs":5000,"bodyFile":"…","cookie":"…"}'
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
+import { LatencyList } from './latency-summary.ts';
 
 interface Options {
   readonly port: number;
@@ -32,7 +34,7 @@ const head = Buffer.from(
   ].join('\r\n'),
 );
 const request = Buffer.concat([head, body]);
-const latenciesUs: number[] = [];
+const latenciesUs = new LatencyList();
 const errors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
 let bytes = 0;
 
@@ -43,6 +45,7 @@ let bytes = 0;
 function rpc(): Promise<void> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
+const cpuAtStart = process.cpuUsage();
     let received: Buffer = Buffer.alloc(0);
     let expected = -1;
     let isSettled = false;
@@ -75,6 +78,7 @@ function rpc(): Promise<void> {
 }
 
 const startedAt = performance.now();
+const cpuAtStart = process.cpuUsage();
 const deadline = startedAt + options.durationMs;
 await Promise.all(
   Array.from({ length: options.concurrency }, async () => {
@@ -82,14 +86,13 @@ await Promise.all(
   }),
 );
 const durationUs = Math.round((performance.now() - startedAt) * 1000);
-latenciesUs.sort((a, b) => a - b);
-const percentile = (p: number) => Math.round(latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] ?? 0);
-const mean = latenciesUs.reduce((sum, value) => sum + value, 0) / Math.max(1, latenciesUs.length);
+const cpu = process.cpuUsage(cpuAtStart);
 const result = {
   requests: latenciesUs.length + errors.status,
+  cpuUs: cpu.user + cpu.system,
   durationUs,
   bytes,
   errors,
-  latencyUs: { p50: percentile(50), p90: percentile(90), p99: percentile(99), max: percentile(100), mean: Math.round(mean) },
+  latencyUs: latenciesUs.summary(),
 };
 process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);

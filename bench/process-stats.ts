@@ -2,7 +2,10 @@
 // live process in the tree (all of a process's threads are counted in its own stat line); peak
 // memory is the sum of VmHWM, reset before each measured run through /proc/<pid>/clear_refs;
 // syscalls come from /proc/<pid>/io (on loopback a write(2) also pays for the TCP delivery, so
-// syscalls per request explain much of the CPU gap between proxies).
+// syscalls per request explain much of the CPU gap between proxies). The load generators are
+// short-lived children of the benchmark runner: their CPU is what the runner's cutime/cstime grow
+// by while one runs (the kernel adds a child's times there when it is reaped), and the machine's
+// total busy time (/proc/stat) shows how much of the cores everything else took.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -94,4 +97,26 @@ export function syscalls(pids: readonly number[]): { reads: number; writes: numb
     }
   }
   return { reads, writes };
+}
+
+/**
+ * CPU of this process's children that have ended and been reaped (cutime+cstime of
+ * /proc/self/stat): the load generator's CPU is the difference across its run.
+ */
+export function reapedChildrenCpuMicros(): number {
+  const fields = statFields(process.pid);
+  if (fields === undefined) return 0;
+  return ((Number(fields[13]) + Number(fields[14])) * 1_000_000) / ticksPerSecond;
+}
+
+/** Busy CPU time of the whole machine (every core, every process: /proc/stat "cpu" line, not idle or iowait). */
+export function machineBusyMicros(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1_000_000) / ticksPerSecond;
+  } catch {
+    return 0;
+  }
 }

@@ -1,6 +1,9 @@
 // The bytes the benchmark sends and answers: a real Thrift binary-protocol call (the proxy sniffs
 // the method and session secret from it, so a fake body would be answered 400) and a REPLY of any
 // size. Only what a benchmark needs; the simulator under src/tools/simulator is the faithful one.
+// On the binary HS2 port (NOSASL: messages back to back, no length prefix) the benchmark sends
+// calls of one fixed size, binaryRequestBytes, so the fake coordinator finds where each ends
+// without walking it, and the call's seqid says how large a reply to send.
 
 class ThriftWriter {
   readonly #parts: Buffer[] = [];
@@ -51,6 +54,16 @@ class ThriftWriter {
   }
 }
 
+/** Strict binary protocol, version 1, message type CALL. */
+export const strictCall = 0x80010001 | 0;
+/** The size of every call on the binary HS2 workloads (what impyla sends for a status poll). */
+export const binaryRequestBytes = 300;
+
+/** The seqid of a strict-binary message: after the version word, the name's length and the name. */
+export function seqidOf(message: Buffer, offset = 0): number {
+  return message.readInt32BE(offset + 8 + message.readInt32BE(offset + 4));
+}
+
 const STRING = 11;
 const STRUCT = 12;
 const I32 = 8;
@@ -61,11 +74,11 @@ const BOOL = 2;
  * operationType, hasResultSet } }), padded to `totalBytes` with an unknown string field 99 (a Thrift
  * reader skips it). 300 B is about what impyla sends for a status poll with a long statement id.
  */
-export function operationStatusCall(totalBytes: number, sessionSecret: Buffer): Buffer {
+export function operationStatusCall(totalBytes: number, sessionSecret: Buffer, seqid = 1): Buffer {
   const head = new ThriftWriter()
-    .i32(0x80010001) // strict binary, CALL
+    .i32(strictCall)
     .binary('GetOperationStatus')
-    .i32(1) // seqid
+    .i32(seqid)
     .field(STRUCT, 1) // args.req
     .field(STRUCT, 1) // operationHandle
     .field(STRUCT, 1) // operationId: THandleIdentifier

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { checkThriftCall } from '../src/hs2/thrift-check.ts';
 import { sniffRequest } from '../src/hs2/sniff.ts';
 import { decodeCall, encodeCall } from '../src/tools/thrift/hs2.ts';
+import { formatNs as format, median, nsPerCall as timeOnce } from './micro-timer.ts';
 
 const { values: options } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, ms: { type: 'string', default: '150' } },
@@ -49,25 +50,6 @@ function sumBytes(body: Buffer): number {
   for (let i = 0; i < body.length; i++) sum += body[i]!;
   return sum;
 }
-
-function timeOnce(run: (body: Buffer) => void, body: Buffer, ms: number): number {
-  // Batches of calls between clock reads, so the clock costs little.
-  let batch = 16;
-  let calls = 0;
-  const start = process.hrtime.bigint();
-  const stop = start + BigInt(ms) * 1_000_000n;
-  let now = start;
-  while (now < stop) {
-    for (let i = 0; i < batch; i++) run(body);
-    calls += batch;
-    if (batch < 4096) batch *= 2;
-    now = process.hrtime.bigint();
-  }
-  return Number(now - start) / calls;
-}
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const format = (ns: number): string => (ns >= 1000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`);
 
 // Warm-up: every function on every message, so all are optimised before the first round.
 for (const [, run] of candidates) for (const [, body] of messages) timeOnce(run, body, 100);
