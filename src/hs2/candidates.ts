@@ -17,8 +17,8 @@ export interface Routing {
 export class Candidates {
   readonly #routing: () => Routing;
   readonly #context: PickContext;
-  /** Names of the coordinators this request was sent to. */
-  readonly #tried = new Set<string>();
+  /** Names of the coordinators this request was sent to (one, nearly always). */
+  readonly #tried: string[] = [];
 
   constructor(routing: () => Routing, context: PickContext) {
     this.#routing = routing;
@@ -32,6 +32,6 @@ export class Candidates {
   }
 
   markTried(coordinator: Coordinator): void {
-    this.#tried.add(coordinator.name);
+    this.#tried.push(coordinator.name);
   }
 }

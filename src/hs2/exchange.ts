@@ -95,7 +95,7 @@ export class Hs2Exchange implements InFlight {
     this.#reason = decision.reason;
     this.#setCookie = decision.setCookie;
     this.#stripAuth = decision.stripAuth;
-    request.res.once('close', () => this.#onClientClose());
+    request.res.on('close', () => this.#onClientClose()); // 'close' comes once; `once` would add a wrapper
   }
 
   /** Sends to the routed coordinator, or answers 503 when there is none. */
@@ -204,7 +204,6 @@ export class Hs2Exchange implements InFlight {
     if (statusCode === 401) out.push('connection', 'close');
     res.writeHead(statusCode, statusMessage || undefined, out);
     if (statusCode === 200 && (this.rpc === 'OpenSession' || this.rpc === 'CloseSession')) this.#inspected = [];
-    res.on('drain', () => controller.resume());
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -214,7 +213,12 @@ export class Hs2Exchange implements InFlight {
       if (this.#inspectedBytes <= maxInspectedReplyBytes) this.#inspected.push(chunk);
       else this.#inspected = undefined;
     }
-    if (!this.#request.res.write(chunk)) controller.pause();
+    const res = this.#request.res;
+    // Backpressure: most replies fit the socket buffer, so the drain listener is added only when needed.
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', () => controller.resume());
+    }
   }
 
   onResponseEnd(): void {

@@ -92,7 +92,7 @@ export class Hs2Handler {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     this.#active += 1;
-    res.once('close', this.#onResponseClose);
+    res.on('close', this.#onResponseClose); // 'close' comes once; `once` would wrap the listener per request
     const clientIp = clientAddress(req.socket.remoteAddress);
     const method = req.method;
     if (method !== 'POST' && method !== 'OPTIONS') {

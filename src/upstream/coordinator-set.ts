@@ -65,15 +65,15 @@ export class CoordinatorSet {
    * Coordinators that may take new clients, minus those already tried: the available primaries,
    * or, only while none is available, the available backups (HAProxy's `backup`; DESIGN §11).
    */
-  available(exclude?: ReadonlySet<string>): Coordinator[] {
+  available(exclude?: readonly string[]): Coordinator[] {
     const primaries = this.#collect(false, exclude);
     return primaries.length > 0 || !this.#hasBackups ? primaries : this.#collect(true, exclude);
   }
 
-  #collect(isBackup: boolean, exclude: ReadonlySet<string> | undefined): Coordinator[] {
+  #collect(isBackup: boolean, exclude: readonly string[] | undefined): Coordinator[] {
     const result: Coordinator[] = [];
     for (const coordinator of this.all) {
-      if (coordinator.isBackup === isBackup && coordinator.isAvailable && !exclude?.has(coordinator.name)) result.push(coordinator);
+      if (coordinator.isBackup === isBackup && coordinator.isAvailable && !exclude?.includes(coordinator.name)) result.push(coordinator);
     }
     return result;
   }
