@@ -80,6 +80,7 @@ export async function closeGeneration(generation: Generation, isGraceful: boolea
       if ((error as { code?: string }).code !== 'UND_ERR_DESTROYED') throw error;
     });
   } else await generation.coordinators.destroy();
+  generation.hs2.close();
   // After the pools: a web UI page still loading finishes first.
   generation.webui.close();
 }

@@ -12,6 +12,7 @@ import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import type { InFlight } from '../upstream/registry.ts';
 import type { Candidates } from './candidates.ts';
+import type { IdleWatch } from './idle-watch.ts';
 import { answerFor, decideFailure, isEvidence } from './failover.ts';
 import type { AttemptRecord, OutcomeSink, RepinReason, Verdict } from './outcome.ts';
 import type { RequestBody } from './request-body.ts';
@@ -52,8 +53,8 @@ export interface ExchangeRequest {
   readonly forwardCookie: string | undefined;
   readonly candidates: Candidates;
   readonly startedAt: number;
-  /** server.requestBodyIdleTimeoutMs, for a body streamed past maxReplayBytes. */
-  readonly bodyIdleTimeoutMs: number;
+  /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs. */
+  readonly bodyIdle: IdleWatch;
 }
 
 export class Hs2Exchange implements InFlight {
@@ -165,7 +166,7 @@ export class Hs2Exchange implements InFlight {
    */
   #streamBody() {
     const request = this.#request;
-    const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdleTimeoutMs);
+    const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdle);
     stream.once('error', (error: Error) => this.#onBodyError(error));
     return stream;
   }

@@ -15,6 +15,7 @@ import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import { Candidates, type Routing } from './candidates.ts';
 import { Hs2Exchange, type ExchangeContext } from './exchange.ts';
 import type { Outcome, OutcomeSink } from './outcome.ts';
+import { IdleWatch } from './idle-watch.ts';
 import { readRequestBody, type RequestBody } from './request-body.ts';
 import { readRequestHead } from './request-head.ts';
 import { parseRequestTarget } from './request-target.ts';
@@ -51,7 +52,8 @@ export class Hs2Handler {
   readonly #cookieName: string;
   readonly #keepXForwardedFor: boolean;
   readonly #maxReplayBytes: number;
-  readonly #bodyIdleTimeoutMs: number;
+  /** Request bodies that go quiet for server.requestBodyIdleTimeoutMs: one sweep for all of them. */
+  readonly #bodyIdle: IdleWatch;
   readonly #sessionOwner: (key: string) => string | undefined;
   /** Responses of this generation not yet closed: its pools close only once there are none. */
   #active = 0;
@@ -70,7 +72,7 @@ export class Hs2Handler {
     this.#cookieName = config.cookie.name;
     this.#keepXForwardedFor = config.upstream.xForwardedFor === 'off';
     this.#maxReplayBytes = config.upstream.maxReplayBytes;
-    this.#bodyIdleTimeoutMs = config.server.requestBodyIdleTimeoutMs;
+    this.#bodyIdle = new IdleWatch(config.server.requestBodyIdleTimeoutMs);
     this.#sessionOwner = (key) => this.#sessions.lookup(key);
     // A coordinator needs `rise` good probes to come back; clients should not retry sooner.
     const health = config.health;
@@ -82,6 +84,11 @@ export class Hs2Handler {
       finish: options.finish,
       logger: options.logger,
     };
+  }
+
+  /** The generation is retired and its requests are done. */
+  close(): void {
+    this.#bodyIdle.close();
   }
 
   /** Resolves once every request this handler took has its response closed. */
@@ -108,10 +115,10 @@ export class Hs2Handler {
     let body: RequestBody;
     let sniffed: SniffedRequest | undefined;
     try {
-      body = await readRequestBody(req, this.#maxReplayBytes, this.#bodyIdleTimeoutMs);
+      body = await readRequestBody(req, this.#maxReplayBytes, this.#bodyIdle);
       sniffed = sniffRequest(body.prefix, body.isComplete);
       while (sniffed === undefined && !body.isComplete && body.prefix.length < sniffWindowBytes) {
-        body = await readRequestBody(req, sniffWindowBytes, this.#bodyIdleTimeoutMs, body.prefix);
+        body = await readRequestBody(req, sniffWindowBytes, this.#bodyIdle, body.prefix);
         sniffed = sniffRequest(body.prefix, body.isComplete);
       }
     } catch (error) {
@@ -138,7 +145,7 @@ export class Hs2Handler {
     const isTls = (req.socket as TLSSocket).encrypted === true;
     const exchange = new Hs2Exchange(
       this.#context,
-      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt, bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs },
+      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt, bodyIdle: this.#bodyIdle },
       decision,
     );
     exchange.start();

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ProxyError } from '../errors.ts';
+import type { IdleWatch, Watched } from './idle-watch.ts';
 
 export interface RequestBody {
   /** The whole body when `isComplete`, else the first bytes read. */
@@ -31,11 +32,11 @@ function clientGone(cause?: Error): ProxyError {
 /**
  * Resolves once the body ended or more than `keepBytes` arrived; the request is then paused.
  * Rejects with a ProxyError: `CLIENT_ABORTED` when the client goes away first, `CLIENT_TIMEOUT`
- * when `idleTimeoutMs` pass without a body byte (no limit when undefined). `before`: bytes an
+ * when `idle.idleTimeoutMs` pass without a body byte (no limit without `idle`). `before`: bytes an
  * earlier call read, for a caller that needs more of the prefix (the sniffer, when maxReplayBytes
  * is smaller than a message header).
  */
-export function readRequestBody(req: IncomingMessage, keepBytes: number, idleTimeoutMs?: number, before?: Buffer): Promise<RequestBody> {
+export function readRequestBody(req: IncomingMessage, keepBytes: number, idle?: IdleWatch, before?: Buffer): Promise<RequestBody> {
   return new Promise((resolve, reject) => {
     if (req.readableEnded) {
       resolve({ prefix: before ?? Buffer.alloc(0), isComplete: true });
@@ -43,9 +44,9 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idleTim
     }
     const chunks: Buffer[] = before === undefined || before.length === 0 ? [] : [before];
     let length = before?.length ?? 0;
-    let timer: NodeJS.Timeout | undefined;
+    let watched: Watched | undefined;
     const stop = () => {
-      clearTimeout(timer);
+      watched?.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -66,7 +67,7 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idleTim
         req.pause();
         finish(false);
       } else {
-        timer?.refresh();
+        watched?.touch();
       }
     };
     const onEnd = () => finish(true);
@@ -78,10 +79,8 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idleTim
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
-    // A native timer per request: 0.5–0.9 µs of CPU to set and clear on the bench machine (a small
-    // RPC costs the proxy ~34 µs, bench/results.md). Deferring it to a microtask does not help:
-    // the parser completes the message after microtasks have run, even for a body sent with its head.
-    if (idleTimeoutMs !== undefined) timer = setTimeout(() => fail(bodyIdleTimeout(idleTimeoutMs)), idleTimeoutMs);
+    // Watched by the handler's one IdleWatch, not a timer per request (idle-watch.ts says why).
+    if (idle !== undefined) watched = idle.watch(() => fail(bodyIdleTimeout(idle.idleTimeoutMs)));
     if (before !== undefined) req.resume(); // paused by the call that read `before`
   });
 }
@@ -95,13 +94,13 @@ export const readAheadBytes = 64 * 1024;
  * asks (while the request waits for a pooled connection), so a client that sends nothing is
  * noticed then too, and a client that filled the read-ahead is not blamed for the wait.
  *
- * Errors with `CLIENT_TIMEOUT` after `idleTimeoutMs` without a byte while the proxy is ready for
+ * Errors with `CLIENT_TIMEOUT` after `idle.idleTimeoutMs` without a byte while the proxy is ready for
  * one (no limit when undefined), with `CLIENT_ABORTED` when the client goes away before the end.
  * Listen for 'error' as soon as it is made: undici only listens once a pooled connection takes
  * the request, and an error with no listener is held until a listener or a read comes.
  */
-export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idleTimeoutMs?: number): Readable {
-  return new RemainingBody(prefix, req, idleTimeoutMs);
+export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle?: IdleWatch): Readable {
+  return new RemainingBody(prefix, req, idle);
 }
 
 /**
@@ -110,8 +109,8 @@ export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idleTi
  */
 class RemainingBody extends Readable {
   readonly #req: IncomingMessage;
-  readonly #idleTimeoutMs: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #idle: IdleWatch | undefined;
+  #watched: Watched | undefined;
   /** A client failure while nobody listened for 'error' (it would be an uncaught exception). */
   #pendingError: ProxyError | undefined;
   readonly #onData = (chunk: Buffer) => this.#data(chunk);
@@ -121,10 +120,10 @@ class RemainingBody extends Readable {
     if (!this.#req.complete) this.#fail(clientGone());
   };
 
-  constructor(prefix: Buffer, req: IncomingMessage, idleTimeoutMs: number | undefined) {
+  constructor(prefix: Buffer, req: IncomingMessage, idle: IdleWatch | undefined) {
     super({ highWaterMark: prefix.length + readAheadBytes });
     this.#req = req;
-    this.#idleTimeoutMs = idleTimeoutMs;
+    this.#idle = idle;
     if (prefix.length > 0) this.push(prefix);
     if (req.readableEnded) {
       this.push(null);
@@ -148,17 +147,17 @@ class RemainingBody extends Readable {
 
   #flow(): void {
     if (this.#req.readableEnded || this.destroyed) return;
-    const ms = this.#idleTimeoutMs;
-    if (ms !== undefined) {
-      if (this.#timer === undefined) this.#timer = setTimeout(() => this.#fail(bodyIdleTimeout(ms)), ms);
-      else this.#timer.refresh();
+    const idle = this.#idle;
+    if (idle !== undefined) {
+      if (this.#watched === undefined) this.#watched = idle.watch(() => this.#fail(bodyIdleTimeout(idle.idleTimeoutMs)));
+      else this.#watched.touch();
     }
     this.#req.resume();
   }
 
   #data(chunk: Buffer): void {
     if (this.push(chunk)) {
-      this.#timer?.refresh();
+      this.#watched?.touch();
       return;
     }
     // The buffer is full: the proxy, not the client, is holding the body back now.
@@ -190,8 +189,8 @@ class RemainingBody extends Readable {
   }
 
   #stopClock(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#watched?.stop();
+    this.#watched = undefined;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

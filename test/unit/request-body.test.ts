@@ -5,9 +5,21 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/errors.ts';
+import { IdleWatch } from '../../src/hs2/idle-watch.ts';
 import { readRequestBody, streamRemainingBody } from '../../src/hs2/request-body.ts';
+
+const watches: IdleWatch[] = [];
+/** The handler's one sweep for quiet bodies, with `ms` as its limit. */
+function idle(ms: number): IdleWatch {
+  const watch = new IdleWatch(ms);
+  watches.push(watch);
+  return watch;
+}
+afterEach(() => {
+  for (const watch of watches.splice(0)) watch.close();
+});
 
 let server: Server;
 let port: number;
@@ -50,13 +62,13 @@ async function consume(stream: NodeJS.ReadableStream, startAfterMs = 0): Promise
 describe('readRequestBody', () => {
   it('keeps a small body whole', async () => {
     const { req } = await post(5, Buffer.from('hello'));
-    const body = await readRequestBody(req, 1024, 1000);
+    const body = await readRequestBody(req, 1024, idle(1000));
     expect(body).toEqual({ prefix: Buffer.from('hello'), isComplete: true });
   });
 
   it('stops after keepBytes with the request paused', async () => {
     const { client, req } = await post(10_000, Buffer.alloc(3000, 0x61));
-    const body = await readRequestBody(req, 1024, 1000);
+    const body = await readRequestBody(req, 1024, idle(1000));
     expect(body.isComplete).toBe(false);
     expect(body.prefix.length).toBeGreaterThan(1024);
     expect(req.isPaused()).toBe(true);
@@ -66,14 +78,14 @@ describe('readRequestBody', () => {
   it('fails with CLIENT_TIMEOUT when the client sends no body byte for the idle timeout', async () => {
     const { req } = await post(100, Buffer.from('part'));
     const startedAt = performance.now();
-    const error = await readRequestBody(req, 1024, 300).catch((caught: unknown) => caught);
+    const error = await readRequestBody(req, 1024, idle(300)).catch((caught: unknown) => caught);
     expect(code(error)).toBe('CLIENT_TIMEOUT');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
   });
 
   it('does not time out a client that keeps sending, however long the whole body takes', async () => {
     const { client, req } = await post(12, Buffer.from('a'));
-    const reading = readRequestBody(req, 1024, 300);
+    const reading = readRequestBody(req, 1024, idle(300));
     // 11 more bytes, one every 100 ms: 1.1 s in all, never 300 ms without a byte.
     for (let i = 0; i < 11; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,7 +96,7 @@ describe('readRequestBody', () => {
 
   it('fails with CLIENT_ABORTED when the client goes away mid-body', async () => {
     const { client, req } = await post(100, Buffer.from('part'));
-    const reading = readRequestBody(req, 1024, 5000).catch((caught: unknown) => caught);
+    const reading = readRequestBody(req, 1024, idle(5000)).catch((caught: unknown) => caught);
     client.destroy();
     expect(code(await reading)).toBe('CLIENT_ABORTED');
   });
@@ -93,27 +105,27 @@ describe('readRequestBody', () => {
 describe('streamRemainingBody', () => {
   it('streams prefix then the rest', async () => {
     const { client, req } = await post(4000, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 1000);
+    const body = await readRequestBody(req, 1024, idle(1000));
     client.write(Buffer.alloc(4000 - body.prefix.length, 0x62));
-    const streamed = await consume(streamRemainingBody(body.prefix, req, 1000));
+    const streamed = await consume(streamRemainingBody(body.prefix, req, idle(1000)));
     expect(streamed.length).toBe(4000);
     expect(streamed.subarray(0, 2000)).toEqual(Buffer.alloc(2000, 0x61));
   });
 
   it('fails with CLIENT_TIMEOUT when the client stalls while the upstream waits for bytes', async () => {
     const { req } = await post(100_000, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 300);
+    const body = await readRequestBody(req, 1024, idle(300));
     const startedAt = performance.now();
-    const error = await consume(streamRemainingBody(body.prefix, req, 300)).catch((caught: unknown) => caught);
+    const error = await consume(streamRemainingBody(body.prefix, req, idle(300))).catch((caught: unknown) => caught);
     expect(code(error)).toBe('CLIENT_TIMEOUT');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
   });
 
   it('times out a client that stalls before the upstream reads (a request queued for a pooled connection)', async () => {
     const { req } = await post(100_000, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 300);
+    const body = await readRequestBody(req, 1024, idle(300));
     const startedAt = performance.now();
-    const stream = streamRemainingBody(body.prefix, req, 300);
+    const stream = streamRemainingBody(body.prefix, req, idle(300));
     const error = await new Promise((resolve) => stream.once('error', resolve));
     expect(code(error)).toBe('CLIENT_TIMEOUT');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
@@ -121,12 +133,12 @@ describe('streamRemainingBody', () => {
 
   it('does not time out, before the upstream reads, a client that sent its whole body or filled the read-ahead', async () => {
     const whole = await post(3000, Buffer.alloc(2000, 0x61));
-    const wholeBody = await readRequestBody(whole.req, 1024, 300);
+    const wholeBody = await readRequestBody(whole.req, 1024, idle(300));
     whole.client.write(Buffer.alloc(3000 - wholeBody.prefix.length, 0x62));
     const full = await post(4 * 1024 * 1024, Buffer.alloc(2000, 0x61));
-    const fullBody = await readRequestBody(full.req, 1024, 300);
+    const fullBody = await readRequestBody(full.req, 1024, idle(300));
     full.client.write(Buffer.alloc(4 * 1024 * 1024 - fullBody.prefix.length, 0x62));
-    const streams = [streamRemainingBody(wholeBody.prefix, whole.req, 300), streamRemainingBody(fullBody.prefix, full.req, 300)];
+    const streams = [streamRemainingBody(wholeBody.prefix, whole.req, idle(300)), streamRemainingBody(fullBody.prefix, full.req, idle(300))];
     // Nobody reads for 1 s, three idle timeouts; then everything is there.
     const results = await Promise.all(streams.map((stream) => consume(stream, 1000)));
     expect(results.map((result) => result.length)).toEqual([3000, 4 * 1024 * 1024]);
@@ -135,8 +147,8 @@ describe('streamRemainingBody', () => {
   it('stops the idle clock while the upstream holds the body back (backpressure)', async () => {
     const total = 4 * 1024 * 1024;
     const { client, req } = await post(total, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 300);
-    const stream = streamRemainingBody(body.prefix, req, 300);
+    const body = await readRequestBody(req, 1024, idle(300));
+    const stream = streamRemainingBody(body.prefix, req, idle(300));
     // The client sends everything at once; the consumer takes one chunk, then nothing for 1 s.
     client.write(Buffer.alloc(total - body.prefix.length, 0x62));
     const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
@@ -149,16 +161,16 @@ describe('streamRemainingBody', () => {
 
   it('fails with CLIENT_ABORTED when the client goes away mid-body', async () => {
     const { client, req } = await post(100_000, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 5000);
-    const streaming = consume(streamRemainingBody(body.prefix, req, 5000)).catch((caught: unknown) => caught);
+    const body = await readRequestBody(req, 1024, idle(5000));
+    const streaming = consume(streamRemainingBody(body.prefix, req, idle(5000))).catch((caught: unknown) => caught);
     client.destroy();
     expect(code(await streaming)).toBe('CLIENT_ABORTED');
   });
 
   it('holds a failure that comes while nobody listens for errors until a listener comes (no uncaught error)', async () => {
     const { client, req } = await post(100_000, Buffer.alloc(2000, 0x61));
-    const body = await readRequestBody(req, 1024, 5000);
-    const stream = streamRemainingBody(body.prefix, req, 5000);
+    const body = await readRequestBody(req, 1024, idle(5000));
+    const stream = streamRemainingBody(body.prefix, req, idle(5000));
     client.destroy();
     await new Promise((resolve) => req.once('close', resolve));
     expect(stream.destroyed).toBe(false);
