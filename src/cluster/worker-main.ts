@@ -1,0 +1,63 @@
+// The entry of a worker process: cluster.fork() runs the CLI again, and the CLI, seeing it is a
+// worker, comes here instead of reading argv. The worker says hello, gets its config and state from
+// the primary, serves, and exits 0 once it drained after `shutdown` (or SIGTERM/SIGINT: Ctrl-C in a
+// terminal signals the whole process group, and a draining worker must not die of it). SIGHUP is
+// the primary's to handle. A worker whose primary dies exits at once (Node's cluster module).
+import cluster from 'node:cluster';
+import { describeStartFailure } from '../start-failure.ts';
+import { tuneGarbageCollector } from '../gc-tuning.ts';
+import { createLogger } from '../log.ts';
+import { sharedStdout } from './log-destination.ts';
+import { isEnvelope, Outbox, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
+import { ProxyWorker } from './worker.ts';
+
+export async function runWorker(): Promise<number> {
+  const id = cluster.worker!.id;
+  /** Resolves when the last message sent is written (a disconnect would drop what is still queued). */
+  let written = Promise.resolve();
+  const outbox = new Outbox<ToPrimary>((envelope) => {
+    if (!process.connected) return;
+    written = new Promise((resolve) => process.send!(envelope, undefined, undefined, () => resolve()));
+  });
+  let worker: ProxyWorker | undefined;
+  let onStart!: (start: StartMessage) => void;
+  const started = new Promise<StartMessage>((resolve) => (onStart = resolve));
+  let stop!: (why: string) => void;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  process.on('message', (envelope: unknown) => {
+    if (!isEnvelope<ToWorker>(envelope)) return;
+    for (const message of envelope.impalaHaProxy) {
+      if (message.type === 'start') onStart(message);
+      else if (message.type === 'shutdown') stop('shutdown');
+      else worker?.receive(message);
+    }
+  });
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  outbox.push({ type: 'hello' });
+
+  const start = await started;
+  const logger = createLogger(start.logLevel, sharedStdout()).child({ worker: id });
+  tuneGarbageCollector();
+  let code = 0;
+  try {
+    worker = new ProxyWorker(start, logger, outbox, id);
+    const tcpListeners = await worker.listen();
+    outbox.push({ type: 'started', tcpListeners });
+    const why = await stopped;
+    logger.info({ event: 'worker-stopping', why }, `worker ${id}: ${why}: finishing in-flight requests, then exiting`);
+    await worker.close();
+  } catch (error) {
+    const failure = describeStartFailure(error, start.config);
+    outbox.push({ type: 'start-failed', line: failure?.line ?? ((error as Error)?.stack ?? String(error)), exitCode: failure?.exitCode ?? 1 });
+    code = failure?.exitCode ?? 1;
+  }
+  outbox.flush();
+  await written;
+  logger.flush();
+  // Leaves once nothing is left open; should anything linger, it does not hold the exit up.
+  setTimeout(() => process.exit(code), 5_000).unref();
+  cluster.worker!.disconnect();
+  return code;
+}
