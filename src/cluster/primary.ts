@@ -201,6 +201,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
         inFlight: report === undefined ? null : workerInFlight(report),
         learnedSessions: report?.learnedSessions ?? null,
         clientConnections: report?.clientConnections ?? null,
+        peerTcpConnections: report?.peerConnections ?? null,
       };
     });
     const tcpListeners = current.config.tcp.map((listener): TcpListenerSource => ({

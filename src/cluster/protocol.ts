@@ -114,6 +114,8 @@ export interface WorkerReport {
   readonly coordinators: Readonly<Record<string, { readonly inFlight: number; readonly window: RecentWindow; readonly history: RawHistory }>>;
   /** Open connections per TCP listener name, per coordinator. */
   readonly tcpListeners: Readonly<Record<string, ConnectionCounts>>;
+  /** What it counts for the other workers' TCP connections (least-connections adds them to its own). */
+  readonly peerConnections: ConnectionCounts;
 }
 
 /** Every IPC message of ours is one of these; anything else on the channel (Node's own) is not ours. */

@@ -149,7 +149,9 @@ export class ProxyWorker {
 
   async #report(nowMs: number): Promise<WorkerReport> {
     const client = this.#client;
-    if (client === undefined) return { generation: this.#start.generation, learnedSessions: this.#sessions.size, clientConnections: 0, coordinators: {}, tcpListeners: {} };
+    const peerConnections: Record<string, number> = {};
+    for (const state of this.#registry.states()) if (state.peerConnections > 0) peerConnections[state.name] = state.peerConnections;
+    if (client === undefined) return { generation: this.#start.generation, learnedSessions: this.#sessions.size, clientConnections: 0, coordinators: {}, tcpListeners: {}, peerConnections };
     const coordinators: Record<string, WorkerReport['coordinators'][string]> = {};
     for (const coordinator of client.current.coordinators.all) {
       const recent = client.metrics.series(coordinator.name).recent;
@@ -162,7 +164,7 @@ export class ProxyWorker {
       connections += frontEnd.connections.size;
     }
     for (const count of (await client.clientConnections()).values()) connections += count;
-    return { generation: client.current.number, learnedSessions: this.#sessions.size, clientConnections: connections, coordinators, tcpListeners };
+    return { generation: client.current.number, learnedSessions: this.#sessions.size, clientConnections: connections, coordinators, tcpListeners, peerConnections };
   }
 
   /** Drains (server.shutdownTimeoutMs of the generation serving) and releases everything. Idempotent. */

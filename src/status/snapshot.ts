@@ -58,6 +58,8 @@ export interface WorkerStatus {
   readonly learnedSessions: number | null;
   /** Open client connections, all listeners (HTTPS/HTTP and TCP). */
   readonly clientConnections: number | null;
+  /** TCP connections per coordinator that it counts for the other workers (least-connections adds its own). */
+  readonly peerTcpConnections: Readonly<Record<string, number>> | null;
 }
 
 /** A coordinator's traffic: this process's, or with workers the sum over them. */

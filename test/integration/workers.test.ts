@@ -12,7 +12,7 @@ import type { StatusSnapshot } from '../../src/status/snapshot.ts';
 import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
 import { readCert } from '../helpers/certs.ts';
 import { ChildProxy, type ChildLogLine } from '../helpers/child-proxy.ts';
-import { Hs2Client, assertSuccess, isSuccess, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
+import { Hs2BinaryClient, Hs2Client, assertSuccess, isSuccess, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
 import { coordinatorTls, harnessConfig } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -38,7 +38,7 @@ interface Running {
 
 /** Simulated coordinators, and the proxy with two workers in front of them, ready. */
 async function startWorkers(coordinators = 3, overrides: Partial<ConfigInput> = {}, configured = coordinators): Promise<Running> {
-  cluster = await startCluster({ count: coordinators, tls: coordinatorTls });
+  cluster = await startCluster({ count: coordinators, tls: coordinatorTls, hs2TcpTls: false });
   const config = harnessConfig(cluster, { admin: { host: '127.0.0.1', port: 0 }, ...overrides, server: { workers: 2, ...overrides.server } });
   child = new ChildProxy({ ...config, coordinators: config.coordinators!.slice(0, configured) });
   await child.waitForLine((l) => l.event === 'workers-ready', 'both workers serving', 30_000);
@@ -203,6 +203,31 @@ describe('server.workers: 2', () => {
     const from = proxy.lines.length;
     for (let i = 0; i < 4; i++) assertSuccess((await client(url).openSession()).status);
     expect(new Set((await waitForAccessLines(proxy, 4, from)).map((l) => l.worker))).toEqual(new Set([survivor.id, replacement.worker]));
+  });
+
+  it('least-connections on a TCP listener counts the connections of both workers', async () => {
+    const { child: proxy, admin } = await startWorkers(2, { tcp: [{ name: 'hs2', host: '127.0.0.1', port: 0 }] });
+    const port = ((await proxy.waitForLine((l) => l.event === 'listening' && l.kind === 'tcp', 'the TCP listener')).port) as number;
+    const [c1, c2] = cluster!.coordinators.map((c) => c.name) as [string, string];
+    const post = async (path: string) => expect((await fetch(`${admin}${path}`, { method: 'POST' })).status).toBe(200);
+    const connectTcp = async () => {
+      const binary = new Hs2BinaryClient({ host: '127.0.0.1', port, reconnect: false });
+      clients.push(binary as unknown as Hs2Client);
+      assertSuccess((await binary.openSession()).status);
+      return { binary, home: String((await binary.query('select 1')).rows[0]![0]) };
+    };
+    // The primary hands connections to the workers in turn: the 1st and 3rd to one, the 2nd to the other.
+    await post(`/admin/coordinators/${c2}/drain`);
+    const first = await connectTcp();
+    const second = await connectTcp();
+    const third = await connectTcp();
+    expect([first.home, second.home, third.home]).toEqual([c1, c1, c1]);
+    second.binary.close();
+    await post(`/admin/coordinators/${c2}/enable`);
+    // The worker that carries none now counts the other's two on c1.
+    await waitFor(async () => (await status(admin)).workers?.some((w) => w.clientConnections === 0 && w.peerTcpConnections?.[c1] === 2), { what: 'the idle worker counting the peer connections' });
+    // Its next connection goes to c2: by its own count alone, c1 and c2 would tie (and c1 comes first).
+    expect((await connectTcp()).home).toBe(c2);
   });
 
   it('/metrics adds the workers up (state gauges once) and /status shows both workers', async () => {
