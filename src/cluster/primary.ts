@@ -69,6 +69,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     onGone: (handle) => {
       if (connectionTables.delete(handle.id)) shareConnectionCounts();
     },
+    onSent: (count) => metrics.countClusterMessages('to_workers', count),
   });
   const sessions = new SessionMap({
     idleTtlMs: config.sessions.idleTtlMs,

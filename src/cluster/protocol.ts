@@ -135,16 +135,20 @@ export class Outbox<M> {
   readonly #send: (envelope: Envelope<M>) => void;
   #queue: M[] = [];
   #isScheduled = false;
+  readonly #onSent: ((count: number) => void) | undefined;
   readonly #flush = (): void => {
     this.#isScheduled = false;
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
     this.#send({ impalaHaProxy: batch });
+    this.#onSent?.(batch.length);
   };
 
-  constructor(send: (envelope: Envelope<M>) => void) {
+  /** `onSent`: how many messages went out (cluster_messages_total). */
+  constructor(send: (envelope: Envelope<M>) => void, onSent?: (count: number) => void) {
     this.#send = send;
+    this.#onSent = onSent;
   }
 
   push(message: M): void {

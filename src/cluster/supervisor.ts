@@ -32,7 +32,7 @@ export class WorkerHandle {
   readonly outbox: Outbox<ToWorker>;
   readonly #pending = new Map<number, (value: unknown) => void>();
 
-  constructor(worker: Worker) {
+  constructor(worker: Worker, onSent: (count: number) => void) {
     this.worker = worker;
     this.id = worker.id;
     this.pid = worker.process.pid ?? 0;
@@ -40,7 +40,7 @@ export class WorkerHandle {
       if (!worker.isConnected()) return;
       // A worker that dies between the check and the write: its exit is handled by the supervisor.
       worker.send(envelope, undefined, () => undefined);
-    });
+    }, onSent);
   }
 
   send(message: ToWorker): void {
@@ -93,6 +93,8 @@ export interface SupervisorOptions {
   readonly onServing: (handle: WorkerHandle) => void;
   /** A worker is gone. */
   readonly onGone: (handle: WorkerHandle) => void;
+  /** Messages sent to workers (counted per worker). */
+  readonly onSent: (count: number) => void;
 }
 
 /** A worker that lived shorter than this counts as a failed start for the restart backoff. */
@@ -179,7 +181,7 @@ export class Supervisor {
 
   #fork(): void {
     const worker = cluster.fork();
-    const handle = new WorkerHandle(worker);
+    const handle = new WorkerHandle(worker, this.#options.onSent);
     this.#handles.set(handle.id, handle);
     worker.on('message', (envelope: unknown) => {
       if (!isEnvelope<ToPrimary>(envelope)) return;

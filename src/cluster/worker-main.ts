@@ -15,11 +15,14 @@ export async function runWorker(): Promise<number> {
   const id = cluster.worker!.id;
   /** Resolves when the last message sent is written (a disconnect would drop what is still queued). */
   let written = Promise.resolve();
-  const outbox = new Outbox<ToPrimary>((envelope) => {
-    if (!process.connected) return;
-    written = new Promise((resolve) => process.send!(envelope, undefined, undefined, () => resolve()));
-  });
   let worker: ProxyWorker | undefined;
+  const outbox = new Outbox<ToPrimary>(
+    (envelope) => {
+      if (!process.connected) return;
+      written = new Promise((resolve) => process.send!(envelope, undefined, undefined, () => resolve()));
+    },
+    (count) => worker?.countSent(count),
+  );
   let onStart!: (start: StartMessage) => void;
   const started = new Promise<StartMessage>((resolve) => (onStart = resolve));
   let stop!: (why: string) => void;

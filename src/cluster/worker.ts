@@ -78,6 +78,11 @@ export class ProxyWorker {
     return this.#client.tcpFrontEnds.map((frontEnd) => ({ name: frontEnd.name, host: frontEnd.host, port: frontEnd.port }));
   }
 
+  /** Messages this worker sent to the primary (cluster_messages_total). */
+  countSent(count: number): void {
+    this.#client?.metrics.countClusterMessages('to_primary', count);
+  }
+
   /** One message from the primary, in the order sent. */
   receive(message: ToWorker): void {
     switch (message.type) {

@@ -102,6 +102,7 @@ export class ProxyMetrics {
   readonly #tcpBytes: Counter<'listener' | 'coordinator' | 'direction'>;
   readonly #tcpConnectFailures: Counter<'listener' | 'coordinator' | 'code'>;
   readonly #tcpRetries: Counter<'listener'>;
+  readonly #clusterMessages: Counter<'direction'>;
   readonly #series = new Map<string, CoordinatorSeries>();
 
   constructor(source: MetricsSource, role: MetricsRole = 'single') {
@@ -134,6 +135,7 @@ export class ProxyMetrics {
     this.#tcpBytes = new Counter({ name: `${prefix}tcp_bytes_total`, help: 'Bytes through TCP listeners; direction in: client to coordinator, out: coordinator to client', labelNames: ['listener', 'coordinator', 'direction'], registers: traffic });
     this.#tcpConnectFailures = new Counter({ name: `${prefix}tcp_connect_failures_total`, help: 'Connects to a coordinator that failed before any client byte reached it, by error code', labelNames: ['listener', 'coordinator', 'code'], registers: traffic });
     this.#tcpRetries = new Counter({ name: `${prefix}tcp_retries_total`, help: 'TCP connections moved to the next coordinator after a failed connect', labelNames: ['listener'], registers: traffic });
+    this.#clusterMessages = new Counter({ name: `${prefix}cluster_messages_total`, help: 'With server.workers > 1: IPC messages between the primary and the workers (to_primary: from every worker; to_workers: one per worker a message went to). None for an RPC that keeps its pin', labelNames: ['direction'], registers: role === 'single' ? [] : [this.registry] });
 
     new Gauge({
       name: `${prefix}coordinator_up`, help: 'Health: 1 up, 0 down', labelNames: ['coordinator'], registers: owned, aggregator: 'first',
@@ -282,6 +284,10 @@ export class ProxyMetrics {
     if (outcome.coordinator === undefined) return;
     this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'in').inc(outcome.bytesIn);
     this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'out').inc(outcome.bytesOut);
+  }
+
+  countClusterMessages(direction: 'to_primary' | 'to_workers', count: number): void {
+    this.#clusterMessages.labels(direction).inc(count);
   }
 
   countAdminAction(action: string): void {

@@ -233,7 +233,12 @@ describe('server.workers: 2', () => {
   it('/metrics adds the workers up (state gauges once) and /status shows both workers', async () => {
     const { child: proxy, url, admin } = await startWorkers();
     const from = proxy.lines.length;
-    for (let i = 0; i < 6; i++) assertSuccess((await client(url).openSession()).status);
+    const opened = [];
+    for (let i = 0; i < 6; i++) {
+      const hs2 = client(url);
+      assertSuccess((await hs2.openSession()).status);
+      opened.push(hs2);
+    }
     const opens = await waitForAccessLines(proxy, 6, from);
     expect(new Set(opens.map((l) => l.worker))).toEqual(new Set([1, 2]));
 
@@ -251,13 +256,28 @@ describe('server.workers: 2', () => {
     expect(sample(text, 'coordinator_sessions{').reduce((sum, s) => sum + s.value, 0)).toBe(6);
     expect(sample(text, 'process_resident_memory_bytes ')).toHaveLength(1);
 
+    // RPCs that keep their pin cost no IPC: between two scrapes, only the scrape's own questions
+    // (one to each worker) and answers (one from each; a worker's periodic report of the sessions
+    // it used may add one).
+    const messages = async () => {
+      const body = await (await fetch(`${admin}/metrics`)).text();
+      return Object.fromEntries(sample(body, 'cluster_messages_total{').map((s) => [/direction="(\w+)"/.exec(s.line)![1], s.value]));
+    };
+    const before = await messages();
+    for (let i = 0; i < 4; i++) await whereIs(opened[0]!); // 20 RPCs, over both workers
+    const after = await messages();
+    expect(after.to_workers! - before.to_workers!).toBe(2);
+    expect(after.to_primary! - before.to_primary!).toBeGreaterThanOrEqual(2);
+    expect(after.to_primary! - before.to_primary!).toBeLessThanOrEqual(4);
+
     const snapshot = await status(admin);
     expect(snapshot.workers).toHaveLength(2);
     for (const worker of snapshot.workers!) expect(worker).toMatchObject({ isAnswering: true, generation: 1, learnedSessions: 6 });
     for (const worker of snapshot.workers!) expect(worker.requestsPerSec).toBeGreaterThan(0);
     // Each coordinator's requests of the last minute, whichever worker served them.
+    const served = await waitForAccessLines(proxy, 26, from);
     for (const coordinator of snapshot.coordinators) {
-      expect(coordinator.requestsPerSec).toBeCloseTo(opens.filter((l) => l.coordinator === coordinator.name).length / 60, 2);
+      expect(coordinator.requestsPerSec).toBeCloseTo(served.filter((l) => l.coordinator === coordinator.name).length / 60, 2);
     }
     expect(snapshot.coordinators.reduce((sum, c) => sum + c.history.requestsPerSec.at(-1)!, 0)).toBeGreaterThan(0);
   });
