@@ -280,6 +280,8 @@ describe('server.workers: 2', () => {
       expect(coordinator.requestsPerSec).toBeCloseTo(served.filter((l) => l.coordinator === coordinator.name).length / 60, 2);
     }
     expect(snapshot.coordinators.reduce((sum, c) => sum + c.history.requestsPerSec.at(-1)!, 0)).toBeGreaterThan(0);
+    const page = await (await fetch(`${admin}/status`)).text();
+    for (const worker of snapshot.workers!) expect(page).toContain(`<tr data-worker="${worker.id}">`);
   });
 
   it('SIGHUP reloads both workers: a coordinator the reload adds serves pins from either', async () => {
