@@ -14,8 +14,6 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log.ts';
 import { isEnvelope, Outbox, type Answer, type BoundListener, type Question, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
 
-if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;
-
 /** forked: no `start` sent yet; starting: building and listening; serving; stopping: draining after `shutdown`. */
 export type WorkerPhase = 'forked' | 'starting' | 'serving' | 'stopping';
 
@@ -97,6 +95,8 @@ export interface SupervisorOptions {
   readonly onSent: (count: number) => void;
 }
 
+/** A worker that does not serve this long after its fork is stuck: it is killed (and replaced). */
+const startDeadlineMs = 60_000;
 /** A worker that lived shorter than this counts as a failed start for the restart backoff. */
 const steadyLifeMs = 10_000;
 const maxRestartDelayMs = 30_000;
@@ -114,6 +114,9 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    // Read by the first fork; NODE_CLUSTER_SCHED_POLICY (none, rr), when set, is the operator's choice.
+    if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;
+    // Structured clone: typed arrays (the status page's latency bins) cross as they are.
     cluster.setupPrimary({ serialization: 'advanced' });
   }
 
@@ -188,8 +191,15 @@ export class Supervisor {
       for (const message of envelope.impalaHaProxy) this.#receive(handle, message);
     });
     // Sending to a worker that just died fails asynchronously; its exit is what counts.
-    worker.on('error', () => undefined);
+    worker.on('error', (error: Error) => this.#options.logger.debug({ event: 'worker-error', worker: handle.id, err: error }, `worker ${handle.id}: ${error.message}`));
+    const stuck = setTimeout(() => {
+      if (handle.phase !== 'forked' && handle.phase !== 'starting') return;
+      this.#options.logger.error({ event: 'worker-stuck', worker: handle.id, pid: handle.pid, phase: handle.phase }, `worker ${handle.id} (pid ${handle.pid}) did not start serving within ${startDeadlineMs} ms: killing it`);
+      worker.process.kill('SIGKILL');
+    }, startDeadlineMs);
+    stuck.unref();
     this.#exited.set(handle.id, new Promise((resolve) => worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(stuck);
       this.#onExit(handle, code, signal);
       resolve();
     })));
