@@ -6,9 +6,9 @@
 import cluster from 'node:cluster';
 import { describeStartFailure } from '../start-failure.ts';
 import { tuneGarbageCollector } from '../gc-tuning.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { sharedStdout } from './log-destination.ts';
-import { isEnvelope, Outbox, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
+import { isEnvelope, Outbox, type BoundListener, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
 import { ProxyWorker } from './worker.ts';
 
 export async function runWorker(): Promise<number> {
@@ -23,14 +23,31 @@ export async function runWorker(): Promise<number> {
     },
     (count) => worker?.countSent(count),
   );
+  let logger: Logger | undefined;
+  let failure: unknown;
   let onStart!: (start: StartMessage) => void;
   const started = new Promise<StartMessage>((resolve) => (onStart = resolve));
+  /**
+   * The replicas exist before the next message is read: what the primary sent right after `start`
+   * (often in the same batch) is applied to them, in order.
+   */
+  const begin = (start: StartMessage): void => {
+    if (logger !== undefined) return;
+    logger = createLogger(start.logLevel, sharedStdout()).child({ worker: id });
+    tuneGarbageCollector();
+    try {
+      worker = new ProxyWorker(start, logger, outbox, id);
+    } catch (error) {
+      failure = error;
+    }
+    onStart(start);
+  };
   let stop!: (why: string) => void;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   process.on('message', (envelope: unknown) => {
     if (!isEnvelope<ToWorker>(envelope)) return;
     for (const message of envelope.impalaHaProxy) {
-      if (message.type === 'start') onStart(message);
+      if (message.type === 'start') begin(message);
       else if (message.type === 'shutdown') stop('shutdown');
       else worker?.receive(message);
     }
@@ -41,24 +58,25 @@ export async function runWorker(): Promise<number> {
   outbox.push({ type: 'hello' });
 
   const start = await started;
-  const logger = createLogger(start.logLevel, sharedStdout()).child({ worker: id });
-  tuneGarbageCollector();
   let code = 0;
+  let tcpListeners: readonly BoundListener[] | undefined;
   try {
-    worker = new ProxyWorker(start, logger, outbox, id);
-    const tcpListeners = await worker.listen();
+    if (failure !== undefined) throw failure;
+    tcpListeners = await worker!.listen();
+  } catch (error) {
+    const described = describeStartFailure(error, start.config);
+    outbox.push({ type: 'start-failed', line: described?.line ?? ((error as Error)?.stack ?? String(error)), exitCode: described?.exitCode ?? 1 });
+    code = described?.exitCode ?? 1;
+  }
+  if (tcpListeners !== undefined) {
     outbox.push({ type: 'started', tcpListeners });
     const why = await stopped;
-    logger.info({ event: 'worker-stopping', why }, `worker ${id}: ${why}: finishing in-flight requests, then exiting`);
-    await worker.close();
-  } catch (error) {
-    const failure = describeStartFailure(error, start.config);
-    outbox.push({ type: 'start-failed', line: failure?.line ?? ((error as Error)?.stack ?? String(error)), exitCode: failure?.exitCode ?? 1 });
-    code = failure?.exitCode ?? 1;
+    logger!.info({ event: 'worker-stopping', why }, `worker ${id}: ${why}: finishing in-flight requests, then exiting`);
+    await worker!.close();
   }
   outbox.flush();
   await written;
-  logger.flush();
+  logger!.flush();
   // Leaves once nothing is left open; should anything linger, it does not hold the exit up.
   setTimeout(() => process.exit(code), 5_000).unref();
   cluster.worker!.disconnect();
