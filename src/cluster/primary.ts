@@ -196,6 +196,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
         id: handle.id,
         pid: handle.pid,
         startedAt: new Date(handle.startedAtMs ?? handle.forkedAtMs).toISOString(),
+        state: handle.phase === 'forked' ? 'starting' : handle.phase,
         isAnswering: report !== undefined,
         generation: report?.generation ?? null,
         requestsPerSec: report === undefined ? null : workerRequestsPerSec(report),

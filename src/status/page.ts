@@ -167,7 +167,7 @@ function renderWorkers(snapshot: StatusSnapshot): string {
   const rows = snapshot.workers.map(
     (worker) =>
       `<tr data-worker="${worker.id}"><td class="num">${worker.id}</td><td class="num">${worker.pid}</td><td>${
-        worker.isAnswering ? '<span class="badge up">serving</span>' : '<span class="badge down">no answer</span>'
+        worker.state !== 'serving' ? `<span class="badge draining">${worker.state}</span>` : worker.isAnswering ? '<span class="badge up">serving</span>' : '<span class="badge down">no answer</span>'
       }</td><td><time datetime="${worker.startedAt}">${shortTime(worker.startedAt)}</time></td><td class="num">${figure(worker.generation)}</td><td class="num" data-field="requestsPerSec">${figure(worker.requestsPerSec, 2)}</td><td class="num" data-field="inFlight">${figure(worker.inFlight)}</td><td class="num">${figure(worker.clientConnections)}</td><td class="num">${figure(worker.learnedSessions)}</td></tr>`,
   );
   return `<h2>Workers<span class="meta">processes sharing the client listeners; the table above adds them up</span></h2>

@@ -48,6 +48,8 @@ export interface WorkerStatus {
   readonly id: number;
   readonly pid: number;
   readonly startedAt: string;
+  /** starting: forked, not serving yet; stopping: draining at shutdown. */
+  readonly state: 'starting' | 'serving' | 'stopping';
   /** Did it answer the primary in time? When not, its figures are missing from this snapshot. */
   readonly isAnswering: boolean;
   /** The config generation it serves. */

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeToken } from '../../src/affinity/token.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import type { StatusSnapshot } from '../../src/status/snapshot.ts';
-import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/index.ts';
+import { startCluster, type SimulatedCluster, type SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
 import { readCert } from '../helpers/certs.ts';
 import { ChildProxy, type ChildLogLine } from '../helpers/child-proxy.ts';
 import { Hs2BinaryClient, Hs2Client, assertSuccess, isSuccess, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
@@ -152,6 +152,30 @@ describe('server.workers: 2', () => {
     expect(downs[0]!.worker).toBeUndefined();
   });
 
+  it('a coordinator marked down by the primary: both workers move their own requests in flight to the peer', async () => {
+    const { child: proxy, url, admin } = await startWorkers(2);
+    const [sick, peer] = cluster!.coordinators as [SimulatedCoordinator, SimulatedCoordinator];
+    const pinned = [];
+    for (let i = 0; i < 4; i++) {
+      const hs2 = client(url, { cookieNames: [], headers: { cookie: cookieFor(sick.name) } });
+      assertSuccess((await hs2.openSession()).status);
+      pinned.push(hs2);
+    }
+    sick.stall('ExecuteStatement');
+    const from = proxy.lines.length;
+    const replies = pinned.map((hs2) => hs2.executeStatement('select 1'));
+    await waitFor(() => sick.stalledCount('ExecuteStatement') === pinned.length, { what: 'every ExecuteStatement held' });
+    await waitFor(async () => (await status(admin)).workers?.every((w) => (w.inFlight ?? 0) > 0), { what: 'requests in flight on both workers' });
+    sick.setHealthy(false); // /healthz answers 503: the primary's probes mark it down
+    // Each worker fails its own over to the peer, which answers as for any session it does not know.
+    for (const reply of await Promise.all(replies)) expect(reply.status.errorMessage).toMatch(/^Invalid session id/);
+    const moved = (await waitForAccessLines(proxy, pinned.length, from)).filter((l) => l.rpc === 'ExecuteStatement');
+    expect(moved).toHaveLength(pinned.length);
+    for (const line of moved) expect(line).toMatchObject({ coordinator: peer.name, failed: sick.name });
+    expect(new Set(moved.map((l) => l.worker))).toEqual(new Set([1, 2]));
+    expect(proxy.lines.filter((l) => l.event === 'health' && l.coordinator === sick.name)).toHaveLength(1);
+  });
+
   it('a worker killed under load loses only its own in-flight requests; a replacement starts and the listener never refuses', async () => {
     const { child: proxy, url, admin } = await startWorkers(2);
     const sims = cluster!.coordinators;
@@ -272,7 +296,7 @@ describe('server.workers: 2', () => {
 
     const snapshot = await status(admin);
     expect(snapshot.workers).toHaveLength(2);
-    for (const worker of snapshot.workers!) expect(worker).toMatchObject({ isAnswering: true, generation: 1, learnedSessions: 6 });
+    for (const worker of snapshot.workers!) expect(worker).toMatchObject({ state: 'serving', isAnswering: true, generation: 1, learnedSessions: 6 });
     for (const worker of snapshot.workers!) expect(worker.requestsPerSec).toBeGreaterThan(0);
     // Each coordinator's requests of the last minute, whichever worker served them.
     const served = await waitForAccessLines(proxy, 26, from);
