@@ -326,6 +326,14 @@ describe('server.workers: 2', () => {
     const lines = await waitForAccessLines(proxy, 4, from);
     for (const line of lines) expect(line).toMatchObject({ coordinator: added.name, affinity: 'kept' });
     expect(new Set(lines.map((l) => l.worker))).toEqual(new Set([1, 2]));
+
+    // A config that does not load is one rejection, by the primary; both workers serve on.
+    proxy.writeConfig('coordinators: [ { name: x, host: 127.0.0.1, hs2Port: 99999 } ]\n');
+    proxy.signal('SIGHUP');
+    expect((await proxy.waitForLine((l) => l.event === 'reload-rejected', 'the rejection line')).msg).toMatch(/hs2Port/);
+    expect((await status(admin)).workers!.map((w) => w.generation)).toEqual([2, 2]);
+    assertSuccess((await pinned.openSession()).status);
+    expect(proxy.lines.filter((l) => l.event === 'reload-rejected')).toHaveLength(1);
   });
 
   it('SIGTERM drains both workers: in-flight requests finish, then the primary exits 0', async () => {
