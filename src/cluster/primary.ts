@@ -8,13 +8,12 @@
 //   changes (and purges when a coordinator goes down or is removed) go out to every replica;
 // - TCP connection counts for least-connections (peer-counts.ts);
 // - the admin listener: /metrics adds up every process (prom-client's aggregator), /status asks
-//   every worker for its traffic and merges it (status-merge.ts); POST /admin/reload and SIGHUP
+//   every worker for its traffic and merges it (cluster-views.ts); POST /admin/reload and SIGHUP
 //   reload every worker, all or none; SIGTERM drains every worker, then the primary exits.
 //
 // Its own generation is built like a worker's — the same validation of every file — but only its
 // prober and coordinator list are used; its pools never open a connection.
 import { readFileSync } from 'node:fs';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { applyOperatorAction } from '../admin/operator.ts';
 import { closeAdminListener, startAdminListener, type AdminListener, type OperatorAction, type OperatorChange } from '../admin/server.ts';
 import type { Readiness } from '../admin/probes.ts';
@@ -26,12 +25,11 @@ import { SessionMap } from '../hs2/session-map.ts';
 import type { Logger } from '../log.ts';
 import { ProxyMetrics } from '../metrics/metrics.ts';
 import { logNeedsRestart, logReloaded, logReloadRejected, type ReloadSummary } from '../reload-report.ts';
-import { takeStatusSnapshot, type StatusSnapshot, type TcpListenerSource, type WorkerStatus } from '../status/snapshot.ts';
 import { HealthMonitor } from '../upstream/health-monitor.ts';
 import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
-import type { ConnectionCounts, SharedState, StartMessage, ToPrimary, WorkerReport } from './protocol.ts';
-import { mergeReports, workerInFlight, workerRequestsPerSec } from './status-merge.ts';
+import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
+import type { ConnectionCounts, SharedState, StartMessage, ToPrimary } from './protocol.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -183,61 +181,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     for (const handle of late) logger.warn({ event: 'worker-late', worker: handle.id, pid: handle.pid, what }, `worker ${handle.id} (pid ${handle.pid}) did not confirm ${what} within ${answerDeadlineMs} ms`);
   }
 
-  async function status(): Promise<StatusSnapshot> {
-    const nowMs = Date.now();
-    const asked = supervisor.serving();
-    const answers = await supervisor.ask(asked, { kind: 'status', nowMs }, answerDeadlineMs);
-    const reports = answers.filter((answer): answer is WorkerReport => answer !== undefined);
-    const merged = mergeReports(reports, nowMs);
-    const bound = asked.find((handle) => handle.tcpListeners.length > 0)?.tcpListeners ?? [];
-    const workers = supervisor.handles.map((handle): WorkerStatus => {
-      const report = answers[asked.indexOf(handle)];
-      return {
-        id: handle.id,
-        pid: handle.pid,
-        startedAt: new Date(handle.startedAtMs ?? handle.forkedAtMs).toISOString(),
-        state: handle.phase === 'forked' ? 'starting' : handle.phase,
-        isAnswering: report !== undefined,
-        generation: report?.generation ?? null,
-        requestsPerSec: report === undefined ? null : workerRequestsPerSec(report),
-        inFlight: report === undefined ? null : workerInFlight(report),
-        learnedSessions: report?.learnedSessions ?? null,
-        clientConnections: report?.clientConnections ?? null,
-        peerTcpConnections: report?.peerConnections ?? null,
-      };
-    });
-    const tcpListeners = current.config.tcp.map((listener): TcpListenerSource => ({
-      name: listener.name,
-      host: listener.host,
-      port: bound.find((b) => b.name === listener.name)?.port ?? listener.port,
-      settings: () => listener,
-      openByCoordinator: () => new Map(Object.entries({ ...Object.fromEntries(current.coordinators.all.map((c) => [c.name, 0])), ...merged.tcpOpen(listener.name) })),
-    }));
-    return takeStatusSnapshot(
-      {
-        version,
-        startedAtMs,
-        coordinators: () => current.coordinators.all,
-        generation: () => current,
-        traffic: (coordinator) => merged.traffic(coordinator.name),
-        tcpListeners: () => tcpListeners,
-        workers: () => workers,
-      },
-      nowMs,
-    );
-  }
-
-  /** Every process's metrics added up, the primary's first (its `aggregator` settings win). */
-  const clusterMetrics = {
-    registry: metrics.registry,
-    countAdminAction: (action: string) => metrics.countAdminAction(action),
-    async exposition(): Promise<string> {
-      const own = await metrics.registry.getMetricsAsJSON();
-      const answers = await supervisor.ask(supervisor.serving(), { kind: 'metrics' }, answerDeadlineMs);
-      const all = [own, ...answers.filter((answer): answer is MetricObjectWithValues<MetricValue<string>>[] => answer !== undefined)];
-      return AggregatorRegistry.aggregate(all).metrics();
-    },
-  };
+  const status = () => clusterStatus(supervisor, { version, startedAtMs, generation: () => current }, answerDeadlineMs);
+  const clusterMetrics = aggregatedMetrics(metrics, supervisor, answerDeadlineMs);
 
   // ---- reload -------------------------------------------------------------------------------
 
