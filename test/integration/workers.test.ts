@@ -56,12 +56,15 @@ function accessLines(proxy: ChildProxy, from = 0): ChildLogLine[] {
   return proxy.lines.slice(from).filter((l) => l.log === 'access' && l.event === undefined);
 }
 
-/** Waits until `count` access lines (from `from` on) were written: lines are written when a request ends, and batched. */
-function waitForAccessLines(proxy: ChildProxy, count: number, from = 0): Promise<ChildLogLine[]> {
+/**
+ * Waits until `count` access lines (from `from` on, of `rpc` when given) were written. Lines are
+ * written when a request ends, and batched: a line of an earlier request may still come after `from`.
+ */
+function waitForAccessLines(proxy: ChildProxy, count: number, from = 0, rpc?: string): Promise<ChildLogLine[]> {
   return waitFor(() => {
-    const lines = accessLines(proxy, from);
+    const lines = accessLines(proxy, from).filter((l) => rpc === undefined || l.rpc === rpc);
     return lines.length >= count ? lines : undefined;
-  }, { what: `${count} access lines` });
+  }, { what: `${count} ${rpc ?? ''} access lines` });
 }
 
 async function status(admin: string): Promise<StatusSnapshot> {
@@ -94,8 +97,7 @@ describe('server.workers: 2', () => {
     assertSuccess((await hs2.openSession()).status);
     const coordinator = await whereIs(hs2);
     for (let i = 0; i < 3; i++) expect(await whereIs(hs2)).toBe(coordinator);
-    // OpenSession, then 4 × (ExecuteStatement, FetchResults, CloseOperation) at least.
-    const lines = await waitForAccessLines(proxy, 13, from);
+    const lines = await waitForAccessLines(proxy, hs2.exchanges.length, from); // OpenSession, then 4 queries of 5 RPCs
     expect(lines.map((l) => l.coordinator)).toEqual(lines.map(() => coordinator));
     expect(lines[0]).toMatchObject({ rpc: 'OpenSession', affinity: 'new' });
     expect(new Set(lines.slice(1).map((l) => l.affinity))).toEqual(new Set(['kept']));
@@ -112,7 +114,7 @@ describe('server.workers: 2', () => {
     await waitFor(async () => (await status(admin)).workers?.every((w) => w.learnedSessions === 1), { what: 'the session in both workers' });
     const coordinator = await whereIs(hs2); // "Invalid session id" on any other coordinator
     expect(coordinator).toBe(opened!.coordinator);
-    const lines = (await waitForAccessLines(proxy, 4, from)).slice(1);
+    const lines = (await waitForAccessLines(proxy, hs2.exchanges.length, from)).slice(1);
     expect(lines.every((l) => l.coordinator === coordinator && l.affinity === 'recovered')).toBe(true);
     expect(lines.some((l) => l.worker !== opened!.worker)).toBe(true);
   });
@@ -169,7 +171,7 @@ describe('server.workers: 2', () => {
     sick.setHealthy(false); // /healthz answers 503: the primary's probes mark it down
     // Each worker fails its own over to the peer, which answers as for any session it does not know.
     for (const reply of await Promise.all(replies)) expect(reply.status.errorMessage).toMatch(/^Invalid session id/);
-    const moved = (await waitForAccessLines(proxy, pinned.length, from)).filter((l) => l.rpc === 'ExecuteStatement');
+    const moved = await waitForAccessLines(proxy, pinned.length, from, 'ExecuteStatement');
     expect(moved).toHaveLength(pinned.length);
     for (const line of moved) expect(line).toMatchObject({ coordinator: peer.name, failed: sick.name });
     expect(new Set(moved.map((l) => l.worker))).toEqual(new Set([1, 2]));
@@ -226,7 +228,7 @@ describe('server.workers: 2', () => {
     for (const row of rows) expect(row.learnedSessions).toBe(learned);
     const from = proxy.lines.length;
     for (let i = 0; i < 4; i++) assertSuccess((await client(url).openSession()).status);
-    expect(new Set((await waitForAccessLines(proxy, 4, from)).map((l) => l.worker))).toEqual(new Set([survivor.id, replacement.worker]));
+    expect(new Set((await waitForAccessLines(proxy, 4, from, 'OpenSession')).map((l) => l.worker))).toEqual(new Set([survivor.id, replacement.worker]));
   });
 
   it('least-connections on a TCP listener counts the connections of both workers', async () => {
