@@ -33,9 +33,9 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
-Processes: one by default; with server.workers N (or auto: one per core) a primary process runs
-         the health checks and the admin listener and N workers share the client listeners; send
-         signals to the primary (the pid that was started).
+Processes: one by default. With server.workers N (or auto: one per core), a primary runs the
+         health checks and the admin listener and N worker processes share the client
+         listeners; signals go to the primary (the pid that was started).
 Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
          invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
          in-flight requests (server.shutdownTimeoutMs), then exit 0.
