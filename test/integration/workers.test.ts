@@ -129,6 +129,7 @@ describe('server.workers: 2', () => {
     const opens = await waitForAccessLines(proxy, 6, from);
     expect(opens.map((l) => l.coordinator)).not.toContain(drained);
     expect(new Set(opens.map((l) => l.worker))).toEqual(new Set([1, 2]));
+    await proxy.waitForLine((l) => l.event === 'admin' && l.action === 'drain', 'the admin line');
     expect(proxy.lines.filter((l) => l.event === 'admin' && l.action === 'drain')).toHaveLength(1);
   });
 
