@@ -50,7 +50,7 @@ export class CoordinatorState {
   readonly name: string;
   /** Writer: HealthMonitor (in a worker: HealthMonitor.applyHealth, called by the sync channel). */
   health: HealthMachine;
-  /** Writer: HealthMonitor (from /backends?json). impalad is shutting down gracefully: drain it. */
+  /** Writer: HealthMonitor (from /backends?json; in a worker: applyQuiescing). impalad is shutting down gracefully: drain it. */
   isQuiescing = false;
   /** Writer: HealthMonitor. Not replicated: only the process that probes reads it. */
   lastProbe: ProbeResult | undefined;
