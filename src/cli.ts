@@ -1,12 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // argv → config → start. No proxy logic lives here.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { workerCount } from './cluster/worker-count.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
-import type { Config } from './config/schema.ts';
-import { ListenError } from './server.ts';
-import { TlsFileError, tlsProblems } from './tls/files.ts';
+import { tuneGarbageCollector } from './gc-tuning.ts';
+import { describeStartFailure } from './start-failure.ts';
+import { tlsProblems } from './tls/files.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,12 +33,20 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
+Processes: one by default. With server.workers N (or auto: one per core), a primary runs the
+         health checks and the admin listener and N worker processes share the client
+         listeners; signals go to the primary (the pid that was started).
 Signals: SIGHUP (or: impala-ha-proxy ctl reload) reloads the config file and certificates (an
          invalid one is rejected, the running config keeps serving); SIGTERM/SIGINT finish
          in-flight requests and give TCP connections server.shutdownTimeoutMs, then exit 0.
 Exit codes: 0 ok, 1 runtime failure (e.g. a port already taken), 2 bad usage or invalid config.`;
 
 async function main(argv: string[]): Promise<number> {
+  // A worker of `server.workers` (cluster.fork runs this file again): its config comes from the primary.
+  if (cluster.isWorker) {
+    const { runWorker } = await import('./cluster/worker-main.ts');
+    return runWorker();
+  }
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   const rest = command === undefined ? argv : argv.slice(1);
   if (command === 'simulate') {
@@ -104,15 +113,24 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
+  const workers = workerCount(config.server.workers);
   // Imported here, not at the top: ctl, simulate and --check-config never load the proxy (ctl
   // started 0.3 s sooner, measured by the operator branch).
-  const [{ createLogger }, { startProxy }] = await Promise.all([import('./log.ts'), import('./main.ts')]);
-  const logger = createLogger(level);
+  const { createLogger } = await import('./log.ts');
+  // With workers, every process writes to the same stdout: only whole lines, one write each.
+  const logger = createLogger(level, workers > 1 ? (await import('./cluster/log-destination.ts')).sharedStdout() : undefined);
   tuneGarbageCollector();
   const configPath = options.config;
-  let proxy;
+  const loadConfig = () => loadConfigFile(configPath);
+  let proxy: { reloadFromSource(): Promise<unknown>; close(): Promise<void> };
   try {
-    proxy = await startProxy(config, logger, { loadConfig: () => loadConfigFile(configPath) });
+    if (workers > 1) {
+      const { startPrimary } = await import('./cluster/primary.ts');
+      proxy = await startPrimary(config, logger, { workers, logLevel: level, loadConfig });
+    } else {
+      const { startProxy } = await import('./main.ts');
+      proxy = await startProxy(config, logger, { loadConfig });
+    }
   } catch (error) {
     // Failures an operator can fix get one line naming the key; anything else is a bug and keeps its stack.
     const failure = describeStartFailure(error, config);
@@ -144,32 +162,6 @@ async function main(argv: string[]): Promise<number> {
   });
   logger.flush();
   return 0;
-}
-
-function describeStartFailure(error: unknown, config: Config): { line: string; exitCode: number } | undefined {
-  if (error instanceof ListenError) return { line: error.message, exitCode: 1 };
-  // A certificate replaced between the check above and the listener start.
-  if (error instanceof TlsFileError) return { line: error.message, exitCode: 2 };
-  // The admin listener reports Node's own error: name it by its address.
-  const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (failure?.syscall === 'listen' && config.admin && failure.port === config.admin.port) {
-    return { line: new ListenError('admin', config.admin.host, config.admin.port, failure).message, exitCode: 1 };
-  }
-  return undefined;
-}
-
-/**
- * Every socket read allocates a fresh 64 KiB buffer outside the JS heap. By default V8 runs a full
- * mark-compact after each 64 MB of such memory whatever the heap holds, so proxying FetchResults
- * replies at 1.3 GB/s ran ~27 full collections a second and spent a third of the proxy's CPU in the
- * collector. Counted in the heap's global limit instead, with room to grow to 3x the live heap,
- * they are collected about 6x less often (bench c, 2 MiB replies over TLS: 1,971 -> 1,130 us CPU per
- * request; --max-semi-space-size=8 in the shebang: 1,030 us, and 100 MB less RSS on a-plain).
- * Both flags are read at each collection, so setting them at runtime takes effect.
- */
-function tuneGarbageCollector(): void {
-  setFlagsFromString('--external-memory-accounted-in-global-limit');
-  setFlagsFromString('--heap-growing-percent=200');
 }
 
 main(process.argv.slice(2)).then(

@@ -20,14 +20,21 @@ export interface OperatorChange {
   readonly after: OperatorState;
 }
 
-/** What the admin listener needs from the proxy; getters, because a reload swaps what is behind. */
+/** /metrics: one process's ProxyMetrics, or with workers the primary's aggregate of every process. */
+export type AdminMetrics = Pick<ProxyMetrics, 'exposition' | 'countAdminAction'> & { readonly registry: { readonly contentType: string } };
+
+/**
+ * What the admin listener needs from the proxy; getters, because a reload swaps what is behind.
+ * With workers the answers come from the primary, which asks the workers (status) or waits until
+ * every worker applied a change (setOperatorState): hence the promises.
+ */
 export interface AdminTarget {
   token(): string | undefined;
-  readonly metrics: ProxyMetrics;
+  readonly metrics: AdminMetrics;
   readiness(): Readiness;
-  status(): StatusSnapshot;
+  status(): StatusSnapshot | Promise<StatusSnapshot>;
   /** undefined: no coordinator by that 1-based number or name. */
-  setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined;
+  setOperatorState(key: string, action: OperatorAction, who: string): OperatorChange | undefined | Promise<OperatorChange | undefined>;
   /**
    * POST /admin/reload: re-reads the config file and applies it, as SIGHUP does; resolves with a
    * summary (sent as JSON), rejects when the new config is refused (the old one keeps serving).
@@ -80,7 +87,7 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
     return sendBody(req, res, 200, target.metrics.registry.contentType, text);
   }
   if (path === '/status' && isRead) {
-    const snapshot = target.status();
+    const snapshot = await target.status();
     if (url.searchParams.get('format') === 'json') return sendBody(req, res, 200, 'application/json; charset=utf-8', `${JSON.stringify(snapshot, null, 2)}\n`);
     return sendBody(req, res, 200, 'text/html; charset=utf-8', renderStatusPage(snapshot));
   }
@@ -100,7 +107,7 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
     req.resume(); // no body is expected; drain whatever came
     const [, key, action] = match as unknown as [string, string, string];
     if (!Object.hasOwn(operatorActions, action)) return sendText(res, 404, `unknown action "${action}": use drain, enable or disable\n`);
-    const change = target.setOperatorState(key, action as OperatorAction, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    const change = await target.setOperatorState(key, action as OperatorAction, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
     if (change === undefined) return sendText(res, 404, `no coordinator "${key}" (use its 1-based number or its name)\n`);
     target.metrics.countAdminAction(action);
     return sendBody(req, res, 200, 'application/json; charset=utf-8', `${JSON.stringify(change)}\n`);
@@ -143,4 +150,12 @@ function sendBody(req: IncomingMessage, res: ServerResponse, status: number, con
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Stops the admin listener at once: its requests are short, and none is worth waiting for at shutdown. */
+export function closeAdminListener(admin: AdminListener): Promise<void> {
+  return new Promise((resolve) => {
+    admin.server.close(() => resolve());
+    admin.server.closeAllConnections();
+  });
 }

@@ -40,6 +40,8 @@ function restartKeys(old: Config, next: Config): string[] {
   if (!same(old.listen, next.listen)) keys.push('listen');
   if (!same(old.admin && { host: old.admin.host, port: old.admin.port }, next.admin && { host: next.admin.host, port: next.admin.port })) keys.push('admin.host/port');
   if (!same(old.sessions, next.sessions)) keys.push('sessions');
+  // Worker processes are forked at start (src/cluster/).
+  if (old.server.workers !== next.server.workers) keys.push('server.workers');
   // Node's tls.Server reads handshakeTimeout once, at construction.
   if (old.server.tlsHandshakeTimeoutMs !== next.server.tlsHandshakeTimeoutMs) keys.push('server.tlsHandshakeTimeoutMs');
   // TCP listeners are bound at start; their policies and timeouts apply on reload.

@@ -286,6 +286,13 @@ const configShape = (file: FilePath, secret: Secret) => ({
       keepAliveTimeoutMs: positiveMs.default(6 * 3600_000),
       /** SIGTERM: in-flight requests get this long to finish. */
       shutdownTimeoutMs: positiveMs.default(30_000),
+      /**
+       * Processes that serve the client listeners (src/cluster/): 1 is one process, no cluster
+       * module involved; N > 1 forks N workers under a primary that owns health, operator state,
+       * learned sessions and the admin listener; `auto` is one per available core
+       * (os.availableParallelism()). Takes effect at the next restart.
+       */
+      workers: z.union([z.number().int().min(1).max(256), z.literal('auto')], { error: 'must be a whole number from 1 to 256, or "auto"' }).default(1),
     })
     .prefault({}),
 

@@ -1,6 +1,16 @@
 // Prometheus metrics for one proxy instance (own Registry: several proxies in one process, as in
 // the tests, never collide). Counters are bumped from the hot path through label children resolved
 // once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
+//
+// With workers (src/cluster/) each process registers what it alone knows, and the primary's
+// /metrics adds them up with prom-client's AggregatorRegistry.aggregate (sum unless a metric says
+// otherwise; the primary's own metrics come first, so their `aggregator` settings win):
+// - a worker: traffic (requests, bytes, verdicts, connections, TLS, TCP) and its own live state
+//   (requests in flight, pooled and queued upstream connections, open connections), all summed;
+// - the primary: the state it owns — health, operator state, learned sessions — and the events it
+//   alone sees (health changes, reloads, admin actions). Summing coordinator_up over workers would
+//   say 2 for "up"; only the primary reports it (aggregator 'first' says so once more).
+// Process metrics (CPU, memory, event loop lag: prom-client's own aggregators) cover every process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { verdicts, type Outcome, type Verdict } from '../hs2/outcome.ts';
 import type { TcpOutcome } from '../tcp/outcome.ts';
@@ -64,6 +74,9 @@ class CoordinatorSeries {
   }
 }
 
+/** single: one process, every metric; primary and worker: their share (see the top of this file). */
+export type MetricsRole = 'single' | 'primary' | 'worker';
+
 export class ProxyMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'coordinator' | 'method' | 'status_class'>;
@@ -89,45 +102,50 @@ export class ProxyMetrics {
   readonly #tcpBytes: Counter<'listener' | 'coordinator' | 'direction'>;
   readonly #tcpConnectFailures: Counter<'listener' | 'coordinator' | 'code'>;
   readonly #tcpRetries: Counter<'listener'>;
+  readonly #clusterMessages: Counter<'direction'>;
   readonly #series = new Map<string, CoordinatorSeries>();
 
-  constructor(source: MetricsSource) {
-    const registers = [this.registry];
+  constructor(source: MetricsSource, role: MetricsRole = 'single') {
+    // A metric with no registry is still written to but never reported: in the process that does
+    // not own it, it stays empty.
+    const traffic = role === 'primary' ? [] : [this.registry];
+    const owned = role === 'worker' ? [] : [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix });
-    this.requests = new Counter({ name: `${prefix}requests_total`, help: 'hs2 requests by coordinator, Thrift method (other/unknown outside the HS2 IDL) and HTTP status class (none: no response, e.g. the client left)', labelNames: ['coordinator', 'method', 'status_class'], registers });
-    this.duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Total time of an hs2 request at the proxy, from request start to response end', labelNames: ['coordinator'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers });
-    this.proxyAdded = new Histogram({ name: `${prefix}proxy_added_duration_seconds`, help: 'Time an hs2 request spent in the proxy before it was dispatched to a coordinator (body read, sniffing, routing)', labelNames: ['coordinator'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
-    this.bytesIn = new Counter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers });
-    this.bytesOut = new Counter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers });
-    const verdictCounter = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle, re-pinned there), handle (by session handle, cookie left alone), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers });
+    this.requests = new Counter({ name: `${prefix}requests_total`, help: 'hs2 requests by coordinator, Thrift method (other/unknown outside the HS2 IDL) and HTTP status class (none: no response, e.g. the client left)', labelNames: ['coordinator', 'method', 'status_class'], registers: traffic });
+    this.duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Total time of an hs2 request at the proxy, from request start to response end', labelNames: ['coordinator'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: traffic });
+    this.proxyAdded = new Histogram({ name: `${prefix}proxy_added_duration_seconds`, help: 'Time an hs2 request spent in the proxy before it was dispatched to a coordinator (body read, sniffing, routing)', labelNames: ['coordinator'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: traffic });
+    this.bytesIn = new Counter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers: traffic });
+    this.bytesOut = new Counter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers: traffic });
+    const verdictCounter = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle, re-pinned there), handle (by session handle, cookie left alone), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers: traffic });
     this.#verdicts = Object.fromEntries(verdicts.map((verdict) => [verdict, verdictCounter.labels(verdict)])) as Record<Verdict, Counter.Internal>;
-    this.#upstreamFailures = new Counter({ name: `${prefix}upstream_failures_total`, help: 'Failed attempts of hs2 requests, charged to the coordinator that failed them, by error code (UPSTREAM_RESET, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_DOWN…)', labelNames: ['coordinator', 'code'], registers });
-    this.#refused = new Counter({ name: `${prefix}refused_requests_total`, help: 'hs2 requests the proxy answered itself without sending them to a coordinator (bad method, target or body; client gone; body timeout), by error code', labelNames: ['code'], registers });
-    this.#repins = new Counter({ name: `${prefix}repins_total`, help: 'Clients moved to another coordinator, by reason (down, disabled, removed, draining, failover)', labelNames: ['reason'], registers });
-    this.#pinsIssued = new Counter({ name: `${prefix}pins_issued_total`, help: 'Responses that carried a new affinity cookie', registers }).labels();
-    this.#replays = new Counter({ name: `${prefix}replays_total`, help: 'Requests replayed to a peer after their coordinator failed before responding', registers }).labels();
-    this.#unavailable = new Counter({ name: `${prefix}unavailable_responses_total`, help: '503 responses: no coordinator was available', registers }).labels();
-    this.#connections = new Counter({ name: `${prefix}client_connections_total`, help: 'Client connections accepted, by listener', labelNames: ['listener'], registers });
-    this.#handshakes = new Counter({ name: `${prefix}tls_handshakes_total`, help: 'Completed front-end TLS handshakes', labelNames: ['listener'], registers });
-    this.#tlsErrors = new Counter({ name: `${prefix}tls_errors_total`, help: 'Front-end TLS handshake failures, by OpenSSL/Node error code', labelNames: ['listener', 'code'], registers });
-    this.#healthChanges = new Counter({ name: `${prefix}health_changes_total`, help: 'Coordinator health transitions', labelNames: ['coordinator', 'health'], registers });
-    this.#reloads = new Counter({ name: `${prefix}config_reloads_total`, help: 'Configuration reloads (SIGHUP), by result', labelNames: ['result'], registers });
-    this.#adminActions = new Counter({ name: `${prefix}admin_actions_total`, help: 'Operator actions through the admin API', labelNames: ['action'], registers });
-    this.#tcpConnections = new Counter({ name: `${prefix}tcp_connections_total`, help: 'TCP listener connections a coordinator accepted, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers });
-    this.#tcpEnds = new Counter({ name: `${prefix}tcp_connection_ends_total`, help: 'TCP listener connections ended, by why: client-closed, coordinator-closed, client-idle, coordinator-idle, client-error, coordinator-error, coordinator-down and disabled (closed by the proxy), no-coordinator, connect-failed, shutdown', labelNames: ['listener', 'end'], registers });
-    this.#tcpBytes = new Counter({ name: `${prefix}tcp_bytes_total`, help: 'Bytes through TCP listeners; direction in: client to coordinator, out: coordinator to client', labelNames: ['listener', 'coordinator', 'direction'], registers });
-    this.#tcpConnectFailures = new Counter({ name: `${prefix}tcp_connect_failures_total`, help: 'Connects to a coordinator that failed before any client byte reached it, by error code', labelNames: ['listener', 'coordinator', 'code'], registers });
-    this.#tcpRetries = new Counter({ name: `${prefix}tcp_retries_total`, help: 'TCP connections moved to the next coordinator after a failed connect', labelNames: ['listener'], registers });
+    this.#upstreamFailures = new Counter({ name: `${prefix}upstream_failures_total`, help: 'Failed attempts of hs2 requests, charged to the coordinator that failed them, by error code (UPSTREAM_RESET, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_DOWN…)', labelNames: ['coordinator', 'code'], registers: traffic });
+    this.#refused = new Counter({ name: `${prefix}refused_requests_total`, help: 'hs2 requests the proxy answered itself without sending them to a coordinator (bad method, target or body; client gone; body timeout), by error code', labelNames: ['code'], registers: traffic });
+    this.#repins = new Counter({ name: `${prefix}repins_total`, help: 'Clients moved to another coordinator, by reason (down, disabled, removed, draining, failover)', labelNames: ['reason'], registers: traffic });
+    this.#pinsIssued = new Counter({ name: `${prefix}pins_issued_total`, help: 'Responses that carried a new affinity cookie', registers: traffic }).labels();
+    this.#replays = new Counter({ name: `${prefix}replays_total`, help: 'Requests replayed to a peer after their coordinator failed before responding', registers: traffic }).labels();
+    this.#unavailable = new Counter({ name: `${prefix}unavailable_responses_total`, help: '503 responses: no coordinator was available', registers: traffic }).labels();
+    this.#connections = new Counter({ name: `${prefix}client_connections_total`, help: 'Client connections accepted, by listener', labelNames: ['listener'], registers: traffic });
+    this.#handshakes = new Counter({ name: `${prefix}tls_handshakes_total`, help: 'Completed front-end TLS handshakes', labelNames: ['listener'], registers: traffic });
+    this.#tlsErrors = new Counter({ name: `${prefix}tls_errors_total`, help: 'Front-end TLS handshake failures, by OpenSSL/Node error code', labelNames: ['listener', 'code'], registers: traffic });
+    this.#healthChanges = new Counter({ name: `${prefix}health_changes_total`, help: 'Coordinator health transitions', labelNames: ['coordinator', 'health'], registers: owned });
+    this.#reloads = new Counter({ name: `${prefix}config_reloads_total`, help: 'Configuration reloads (SIGHUP), by result', labelNames: ['result'], registers: owned });
+    this.#adminActions = new Counter({ name: `${prefix}admin_actions_total`, help: 'Operator actions through the admin API', labelNames: ['action'], registers: owned });
+    this.#tcpConnections = new Counter({ name: `${prefix}tcp_connections_total`, help: 'TCP listener connections a coordinator accepted, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers: traffic });
+    this.#tcpEnds = new Counter({ name: `${prefix}tcp_connection_ends_total`, help: 'TCP listener connections ended, by why: client-closed, coordinator-closed, client-idle, coordinator-idle, client-error, coordinator-error, coordinator-down and disabled (closed by the proxy), no-coordinator, connect-failed, shutdown', labelNames: ['listener', 'end'], registers: traffic });
+    this.#tcpBytes = new Counter({ name: `${prefix}tcp_bytes_total`, help: 'Bytes through TCP listeners; direction in: client to coordinator, out: coordinator to client', labelNames: ['listener', 'coordinator', 'direction'], registers: traffic });
+    this.#tcpConnectFailures = new Counter({ name: `${prefix}tcp_connect_failures_total`, help: 'Connects to a coordinator that failed before any client byte reached it, by error code', labelNames: ['listener', 'coordinator', 'code'], registers: traffic });
+    this.#tcpRetries = new Counter({ name: `${prefix}tcp_retries_total`, help: 'TCP connections moved to the next coordinator after a failed connect', labelNames: ['listener'], registers: traffic });
+    this.#clusterMessages = new Counter({ name: `${prefix}cluster_messages_total`, help: 'With server.workers > 1: IPC messages between the primary and the workers (to_primary: from every worker; to_workers: one per worker a message went to). None for an RPC that keeps its pin', labelNames: ['direction'], registers: role === 'single' ? [] : [this.registry] });
 
     new Gauge({
-      name: `${prefix}coordinator_up`, help: 'Health: 1 up, 0 down', labelNames: ['coordinator'], registers,
+      name: `${prefix}coordinator_up`, help: 'Health: 1 up, 0 down', labelNames: ['coordinator'], registers: owned, aggregator: 'first',
       collect() {
         this.reset();
         for (const c of source.coordinators()) this.labels(c.name).set(c.health === 'up' ? 1 : 0);
       },
     });
     new Gauge({
-      name: `${prefix}coordinator_operator_state`, help: 'Operator state (1 for the current one); quiescing is reported by impalad and acts as draining', labelNames: ['coordinator', 'state'], registers,
+      name: `${prefix}coordinator_operator_state`, help: 'Operator state (1 for the current one); quiescing is reported by impalad and acts as draining', labelNames: ['coordinator', 'state'], registers: owned, aggregator: 'first',
       collect() {
         this.reset();
         for (const c of source.coordinators()) {
@@ -137,21 +155,27 @@ export class ProxyMetrics {
       },
     });
     new Gauge({
-      name: `${prefix}coordinator_sessions`, help: 'Open HS2 sessions learned from OpenSession/CloseSession replies', labelNames: ['coordinator'], registers,
+      name: `${prefix}coordinator_sessions`, help: 'Open HS2 sessions learned from OpenSession/CloseSession replies', labelNames: ['coordinator'], registers: owned, aggregator: 'first',
       collect() {
         this.reset();
         for (const c of source.coordinators()) this.labels(c.name).set(c.sessions);
       },
     });
     new Gauge({
-      name: `${prefix}coordinator_in_flight_requests`, help: 'hs2 requests waiting on or streaming from the coordinator', labelNames: ['coordinator'], registers,
+      name: `${prefix}learned_sessions`, help: 'Entries in the session map (session handle → coordinator)', registers: owned, aggregator: 'first',
+      collect() {
+        this.set(source.learnedSessions());
+      },
+    });
+    new Gauge({
+      name: `${prefix}coordinator_in_flight_requests`, help: 'hs2 requests waiting on or streaming from the coordinator', labelNames: ['coordinator'], registers: traffic,
       collect() {
         this.reset();
         for (const c of source.coordinators()) this.labels(c.name).set(c.inFlight.size);
       },
     });
     new Gauge({
-      name: `${prefix}upstream_connections`, help: 'Pooled keep-alive connections to the coordinator, in use or idle', labelNames: ['coordinator', 'state'], registers,
+      name: `${prefix}upstream_connections`, help: 'Pooled keep-alive connections to the coordinator, in use or idle', labelNames: ['coordinator', 'state'], registers: traffic,
       collect() {
         this.reset();
         for (const c of source.coordinators()) {
@@ -162,27 +186,21 @@ export class ProxyMetrics {
       },
     });
     new Gauge({
-      name: `${prefix}upstream_queued_requests`, help: 'Requests waiting for a pooled connection to the coordinator', labelNames: ['coordinator'], registers,
+      name: `${prefix}upstream_queued_requests`, help: 'Requests waiting for a pooled connection to the coordinator', labelNames: ['coordinator'], registers: traffic,
       collect() {
         this.reset();
         for (const c of source.coordinators()) this.labels(c.name).set(c.pool.stats.pending);
       },
     });
     new Gauge({
-      name: `${prefix}learned_sessions`, help: 'Entries in the session map (session handle → coordinator)', registers,
-      collect() {
-        this.set(source.learnedSessions());
-      },
-    });
-    new Gauge({
-      name: `${prefix}tcp_open_connections`, help: 'Open TCP listener connections, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers,
+      name: `${prefix}tcp_open_connections`, help: 'Open TCP listener connections, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers: traffic,
       collect() {
         this.reset();
         for (const listener of source.tcpListeners()) for (const [coordinator, open] of listener.openByCoordinator()) this.labels(listener.name, coordinator).set(open);
       },
     });
     new Gauge({
-      name: `${prefix}client_connections`, help: 'Open client connections, by listener', labelNames: ['listener'], registers,
+      name: `${prefix}client_connections`, help: 'Open client connections, by listener', labelNames: ['listener'], registers: traffic,
       async collect() {
         this.reset();
         for (const [listener, count] of await source.clientConnections()) this.labels(listener).set(count);
@@ -266,6 +284,10 @@ export class ProxyMetrics {
     if (outcome.coordinator === undefined) return;
     this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'in').inc(outcome.bytesIn);
     this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'out').inc(outcome.bytesOut);
+  }
+
+  countClusterMessages(direction: 'to_primary' | 'to_workers', count: number): void {
+    this.#clusterMessages.labels(direction).inc(count);
   }
 
   countAdminAction(action: string): void {

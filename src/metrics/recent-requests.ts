@@ -14,6 +14,16 @@ export interface RecentSummary {
   readonly p99Ms: number | null;
 }
 
+/**
+ * One process's part of the window, unrounded: with workers (src/cluster/) the primary sums the
+ * rates and errors of every worker's part and takes the p99 over all their durations.
+ */
+export interface RecentWindow {
+  readonly requestsPerSec: number;
+  readonly errors: number;
+  readonly durationsMs: Float64Array;
+}
+
 export class RecentRequests {
   readonly history = new RequestHistoryRing();
   readonly #atMs: Float64Array;
@@ -40,6 +50,10 @@ export class RecentRequests {
   }
 
   summarize(nowMs: number): RecentSummary {
+    return summarizeWindows([this.window(nowMs)]);
+  }
+
+  window(nowMs: number): RecentWindow {
     const capacity = this.#atMs.length;
     const since = nowMs - recentWindowMs;
     const durations: number[] = [];
@@ -53,13 +67,30 @@ export class RecentRequests {
       errors += this.#isError[i]!;
       oldestMs = at;
     }
-    if (durations.length === 0) return { requestsPerSec: 0, errors: 0, p99Ms: null };
     // A full ring covers less than the window: rate over the span it does cover.
     const spanMs = durations.length === capacity ? Math.max(nowMs - oldestMs, 1) : recentWindowMs;
-    durations.sort((a, b) => a - b);
-    const p99 = durations[Math.min(durations.length - 1, Math.ceil(durations.length * 0.99) - 1)]!;
-    return { requestsPerSec: round((durations.length * 1000) / spanMs, 2), errors, p99Ms: round(p99, 1) };
+    return { requestsPerSec: (durations.length * 1000) / spanMs, errors, durationsMs: Float64Array.from(durations) };
   }
+}
+
+/** The status table's figures over one or more processes' windows (rates and errors add up). */
+export function summarizeWindows(windows: readonly RecentWindow[]): RecentSummary {
+  let count = 0;
+  for (const window of windows) count += window.durationsMs.length;
+  if (count === 0) return { requestsPerSec: 0, errors: 0, p99Ms: null };
+  const durations = new Float64Array(count);
+  let requestsPerSec = 0;
+  let errors = 0;
+  let at = 0;
+  for (const window of windows) {
+    durations.set(window.durationsMs, at);
+    at += window.durationsMs.length;
+    requestsPerSec += window.requestsPerSec;
+    errors += window.errors;
+  }
+  durations.sort();
+  const p99 = durations[Math.min(count - 1, Math.ceil(count * 0.99) - 1)]!;
+  return { requestsPerSec: round(requestsPerSec, 2), errors, p99Ms: round(p99, 1) };
 }
 
 function round(value: number, digits: number): number {
@@ -105,6 +136,21 @@ export interface RequestHistory {
 }
 
 /**
+ * The counts behind a RequestHistory, for the last historyBucketCount buckets up to a time: with
+ * workers the primary adds up every worker's (asked with the same `nowMs`, so buckets line up).
+ */
+export interface RawHistory {
+  /** Index of the first bucket (ms since epoch / historyBucketMs). */
+  readonly firstBucket: number;
+  /** Elapsed part of the bucket in progress, at least 1 s. */
+  readonly elapsedMs: number;
+  readonly requests: Uint32Array;
+  readonly errors: Uint32Array;
+  /** binCount latency bins per bucket. */
+  readonly bins: Uint32Array;
+}
+
+/**
  * Per 10 s bucket: request and error counts and a latency histogram, in a ring reused in place
  * (61 buckets x 92 bins of Uint32: 22 KiB per coordinator). Recording is a log2 and three
  * increments (RecentRequests.record went from ~15 to ~55 ns a call with it, Node 24, shared 2-core
@@ -147,34 +193,64 @@ export class RequestHistoryRing {
 
   /** The last historyBucketCount buckets up to `nowMs`, the one in progress included (a failover shows at once). */
   series(nowMs: number): RequestHistory {
-    const current = Math.floor(nowMs / historyBucketMs);
-    const first = current - historyBucketCount + 1;
-    const elapsedMs = Math.min(historyBucketMs, Math.max(1_000, nowMs - current * historyBucketMs));
-    const requestsPerSec: number[] = [];
-    const errors: number[] = [];
-    const p99Ms: (number | null)[] = [];
-    for (let bucket = first; bucket <= current; bucket++) {
-      const slot = ((bucket % slotCount) + slotCount) % slotCount;
-      const count = this.#startMs[slot] === bucket * historyBucketMs ? this.#requests[slot]! : 0;
-      requestsPerSec.push(round((count * 1000) / (bucket === current ? elapsedMs : historyBucketMs), 2));
-      errors.push(count === 0 ? 0 : this.#errors[slot]!);
-      p99Ms.push(count === 0 ? null : round(this.#quantile(slot, count, 0.99), 1));
-    }
-    return { bucketSec: historyBucketMs / 1000, startsAt: new Date(first * historyBucketMs).toISOString(), requestsPerSec, errors, p99Ms };
+    return historyOf([this.raw(nowMs)]);
   }
 
-  #quantile(slot: number, count: number, q: number): number {
-    const rank = q * count;
-    let seen = 0;
-    for (let i = 0; i < binCount; i++) {
-      const inBin = this.#bins[slot * binCount + i]!;
-      if (inBin === 0 || seen + inBin < rank) {
-        seen += inBin;
-        continue;
-      }
-      const lower = i === 0 ? 0 : binUpperMs(i - 1);
-      return lower + (binUpperMs(i) - lower) * ((rank - seen) / inBin);
+  raw(nowMs: number): RawHistory {
+    const current = Math.floor(nowMs / historyBucketMs);
+    const first = current - historyBucketCount + 1;
+    const requests = new Uint32Array(historyBucketCount);
+    const errors = new Uint32Array(historyBucketCount);
+    const bins = new Uint32Array(historyBucketCount * binCount);
+    for (let k = 0; k < historyBucketCount; k++) {
+      const bucket = first + k;
+      const slot = ((bucket % slotCount) + slotCount) % slotCount;
+      if (this.#startMs[slot] !== bucket * historyBucketMs || this.#requests[slot] === 0) continue;
+      requests[k] = this.#requests[slot]!;
+      errors[k] = this.#errors[slot]!;
+      bins.set(this.#bins.subarray(slot * binCount, (slot + 1) * binCount), k * binCount);
     }
-    return binUpperMs(binCount - 1);
+    return { firstBucket: first, elapsedMs: Math.min(historyBucketMs, Math.max(1_000, nowMs - current * historyBucketMs)), requests, errors, bins };
   }
+}
+
+/** The charts' series over one or more processes' counts; those not aligned with the first are left out. */
+export function historyOf(raws: readonly RawHistory[]): RequestHistory {
+  const [base] = raws;
+  if (base === undefined) throw new Error('historyOf needs at least one RawHistory');
+  const aligned = raws.filter((raw) => raw.firstBucket === base.firstBucket);
+  const bins = new Uint32Array(binCount);
+  const requestsPerSec: number[] = [];
+  const errors: number[] = [];
+  const p99Ms: (number | null)[] = [];
+  for (let k = 0; k < historyBucketCount; k++) {
+    let count = 0;
+    let failed = 0;
+    bins.fill(0);
+    for (const raw of aligned) {
+      count += raw.requests[k]!;
+      failed += raw.errors[k]!;
+      for (let i = 0; i < binCount; i++) bins[i]! += raw.bins[k * binCount + i]!;
+    }
+    const isCurrent = k === historyBucketCount - 1;
+    requestsPerSec.push(round((count * 1000) / (isCurrent ? base.elapsedMs : historyBucketMs), 2));
+    errors.push(failed);
+    p99Ms.push(count === 0 ? null : round(quantile(bins, count, 0.99), 1));
+  }
+  return { bucketSec: historyBucketMs / 1000, startsAt: new Date(base.firstBucket * historyBucketMs).toISOString(), requestsPerSec, errors, p99Ms };
+}
+
+function quantile(bins: Uint32Array, count: number, q: number): number {
+  const rank = q * count;
+  let seen = 0;
+  for (let i = 0; i < binCount; i++) {
+    const inBin = bins[i]!;
+    if (inBin === 0 || seen + inBin < rank) {
+      seen += inBin;
+      continue;
+    }
+    const lower = i === 0 ? 0 : binUpperMs(i - 1);
+    return lower + (binUpperMs(i) - lower) * ((rank - seen) / inBin);
+  }
+  return binUpperMs(binCount - 1);
 }

@@ -82,6 +82,7 @@ ${snapshot.coordinators.map(renderRow).join('\n')}
 </tbody>
 </table>
 ${renderTcpListeners(snapshot)}
+${renderWorkers(snapshot)}
 <h2>Last ${historyMinutes(snapshot)} minutes<span class="meta">${snapshot.coordinators[0]?.history.bucketSec ?? 10} s buckets; red marks: buckets with errors; hover for numbers</span></h2>
 <div class="charts">
 ${snapshot.coordinators.map(renderCharts).join('\n')}
@@ -153,6 +154,25 @@ function renderTcpListeners(snapshot: StatusSnapshot): string {
   return `<h2>TCP listeners<span class="meta">open connections</span></h2>
 <table>
 <thead><tr><th>Listener</th><th>Address</th><th>To</th><th>TLS</th><th>Policy</th><th class="num">Open</th>${names.map((name) => `<th class="num">${escapeHtml(name)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
+/** server.workers > 1: one row per worker process (absent with one process). */
+function renderWorkers(snapshot: StatusSnapshot): string {
+  if (snapshot.workers === undefined) return '';
+  const figure = (value: number | null, digits = 0) => (value === null ? '–' : value.toFixed(digits));
+  const rows = snapshot.workers.map(
+    (worker) =>
+      `<tr data-worker="${worker.id}"><td class="num">${worker.id}</td><td class="num">${worker.pid}</td><td>${
+        worker.state !== 'serving' ? `<span class="badge draining">${worker.state}</span>` : worker.isAnswering ? '<span class="badge up">serving</span>' : '<span class="badge down">no answer</span>'
+      }</td><td><time datetime="${worker.startedAt}">${shortTime(worker.startedAt)}</time></td><td class="num">${figure(worker.generation)}</td><td class="num" data-field="requestsPerSec">${figure(worker.requestsPerSec, 2)}</td><td class="num" data-field="inFlight">${figure(worker.inFlight)}</td><td class="num">${figure(worker.clientConnections)}</td><td class="num">${figure(worker.learnedSessions)}</td></tr>`,
+  );
+  return `<h2>Workers<span class="meta">processes sharing the client listeners; the table above adds them up</span></h2>
+<table>
+<thead><tr><th class="num">Worker</th><th class="num">pid</th><th>State</th><th>Started</th><th class="num">Generation</th><th class="num">Req/s</th><th class="num">In flight</th><th class="num">Connections</th><th class="num">Learned sessions</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

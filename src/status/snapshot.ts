@@ -1,7 +1,8 @@
 // What /status shows, as data: the HTML page and /status?format=json render this one object, so
-// the two can never disagree.
+// the two can never disagree. With workers, the primary fills in each coordinator's traffic from
+// every worker's figures (src/cluster/status-merge.ts) and lists the workers themselves.
 import type { ProxyMetrics } from '../metrics/metrics.ts';
-import type { RequestHistory } from '../metrics/recent-requests.ts';
+import type { RecentSummary, RequestHistory } from '../metrics/recent-requests.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 
 export interface CoordinatorStatus {
@@ -38,6 +39,36 @@ export interface StatusSnapshot {
   readonly windowSec: number;
   readonly coordinators: readonly CoordinatorStatus[];
   readonly tcpListeners: readonly TcpListenerStatus[];
+  /** With server.workers > 1: one row per worker process. Absent with one process. */
+  readonly workers?: readonly WorkerStatus[];
+}
+
+export interface WorkerStatus {
+  /** The cluster worker id (the access lines' `worker`); a replacement gets a new one. */
+  readonly id: number;
+  readonly pid: number;
+  readonly startedAt: string;
+  /** starting: forked, not serving yet; stopping: draining at shutdown. */
+  readonly state: 'starting' | 'serving' | 'stopping';
+  /** Did it answer the primary in time? When not, its figures are missing from this snapshot. */
+  readonly isAnswering: boolean;
+  /** The config generation it serves. */
+  readonly generation: number | null;
+  readonly requestsPerSec: number | null;
+  readonly inFlight: number | null;
+  /** Entries of its replica of the session map (equal to the primary's once it caught up). */
+  readonly learnedSessions: number | null;
+  /** Open client connections, all listeners (HTTPS/HTTP and TCP). */
+  readonly clientConnections: number | null;
+  /** TCP connections per coordinator that it counts for the other workers (least-connections adds its own). */
+  readonly peerTcpConnections: Readonly<Record<string, number>> | null;
+}
+
+/** A coordinator's traffic: this process's, or with workers the sum over them. */
+export interface CoordinatorTraffic {
+  readonly inFlight: number;
+  readonly recent: RecentSummary;
+  readonly history: RequestHistory;
 }
 
 export interface TcpListenerStatus {
@@ -66,14 +97,23 @@ export interface StatusSource {
   readonly startedAtMs: number;
   coordinators(): readonly Coordinator[];
   generation(): { readonly number: number; readonly loadedAtMs: number };
-  readonly metrics: ProxyMetrics;
+  traffic(coordinator: Coordinator, nowMs: number): CoordinatorTraffic;
   tcpListeners(): readonly TcpListenerSource[];
+  workers?(): readonly WorkerStatus[];
+}
+
+/** One process's traffic figures, from its metrics. */
+export function localTraffic(metrics: ProxyMetrics): (coordinator: Coordinator, nowMs: number) => CoordinatorTraffic {
+  return (coordinator, nowMs) => {
+    const recent = metrics.series(coordinator.name).recent;
+    return { inFlight: coordinator.inFlight.size, recent: recent.summarize(nowMs), history: recent.history.series(nowMs) };
+  };
 }
 
 export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): StatusSnapshot {
   const generation = source.generation();
   const coordinators = source.coordinators().map((c): CoordinatorStatus => {
-    const recent = source.metrics.series(c.name).recent.summarize(nowMs);
+    const { inFlight, recent, history } = source.traffic(c, nowMs);
     const probe = c.lastProbe;
     const operatorAt = c.state.operatorOverride?.atMs;
     const sinceMs = operatorAt !== undefined && operatorAt > c.healthSince ? operatorAt : c.healthSince;
@@ -88,11 +128,11 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
       since: new Date(sinceMs).toISOString(),
       reason: c.healthReason,
       sessions: c.sessions,
-      inFlight: c.inFlight.size,
+      inFlight,
       requestsPerSec: recent.requestsPerSec,
       errors: recent.errors,
       p99Ms: recent.p99Ms,
-      history: source.metrics.series(c.name).recent.history.series(nowMs),
+      history,
       lastCheck: probe === undefined ? null : { isUp: probe.isUp, detail: probe.detail, at: new Date(probe.atMs).toISOString(), durationMs: probe.durationMs },
       ui: `/ui/${c.index}/`,
     };
@@ -120,5 +160,6 @@ export function takeStatusSnapshot(source: StatusSource, nowMs = Date.now()): St
         byCoordinator,
       };
     }),
+    ...(source.workers !== undefined && { workers: source.workers() }),
   };
 }

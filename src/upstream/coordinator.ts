@@ -98,9 +98,9 @@ export class Coordinator {
     return this.state.pendingOpens;
   }
 
-  /** Open (and opening) TCP connections to it, of every TCP listener. */
+  /** Open (and opening) TCP connections to it, of every TCP listener and every worker. */
   get connections(): number {
-    return this.state.connections.size;
+    return this.state.connectionCount;
   }
 
   get inFlight(): ReadonlySet<InFlight> {

@@ -3,9 +3,15 @@
 // in; transitions come out as events, once each, whichever path noticed them. A transition never
 // feeds back: what the proxy does because of it (moving requests off a coordinator marked down)
 // fails with UPSTREAM_DOWN, which is not evidence (src/errors.ts).
-import type { ProxyError } from '../errors.ts';
+//
+// With workers (src/cluster/) the primary's monitor is the one that decides: a worker's monitor
+// forwards the evidence its requests produce (forwardFailure) and applies what the primary
+// decided (applyHealth, applyQuiescing, called only by the worker's sync channel), emitting the
+// same transitions to its own listeners, so that each worker moves its own requests off a
+// coordinator marked down. Only the deciding monitor logs: one health line per transition.
+import type { ErrorCode, ProxyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { initialHealth, stepHealth, type HealthInput, type HealthSettings, type HealthState } from './health-machine.ts';
+import { initialHealth, stepHealth, type HealthInput, type HealthMachine, type HealthSettings, type HealthState } from './health-machine.ts';
 import type { CoordinatorRegistry, ProbeResult } from './registry.ts';
 
 export interface HealthTransition {
@@ -21,18 +27,25 @@ export interface ProbeRound extends ProbeResult {
   readonly isRefused: boolean;
 }
 
+export interface HealthMonitorOptions {
+  /** A worker's monitor: evidence goes to the primary's monitor instead of this process's machines. */
+  readonly forwardFailure?: (name: string, code: ErrorCode, detail: string) => void;
+}
+
 export class HealthMonitor {
   readonly #registry: CoordinatorRegistry;
   readonly #settings: () => HealthSettings;
   readonly #logger: Logger;
+  readonly #forwardFailure: ((name: string, code: ErrorCode, detail: string) => void) | undefined;
   readonly #healthListeners: ((transition: HealthTransition) => void)[] = [];
   readonly #quiescingListeners: ((coordinator: string, isQuiescing: boolean) => void)[] = [];
 
   /** `settings`: read at each step, so a reload's new rise/fall/window apply at once. */
-  constructor(registry: CoordinatorRegistry, settings: () => HealthSettings, logger: Logger) {
+  constructor(registry: CoordinatorRegistry, settings: () => HealthSettings, logger: Logger, options: HealthMonitorOptions = {}) {
     this.#registry = registry;
     this.#settings = settings;
     this.#logger = logger;
+    this.#forwardFailure = options.forwardFailure;
   }
 
   onTransition(listener: (transition: HealthTransition) => void): void {
@@ -53,7 +66,31 @@ export class HealthMonitor {
   /** Passive health. The caller passes only first-attempt failures; this keeps only evidence. */
   observeFailure(name: string, error: ProxyError): void {
     if (!error.isEvidence) return;
-    this.#step(name, { kind: 'request-failure', code: error.code, detail: error.message });
+    if (this.#forwardFailure !== undefined) this.#forwardFailure(name, error.code, error.message);
+    else this.observeForwardedFailure(name, error.code, error.message);
+  }
+
+  /** Evidence a worker's request produced (already filtered there, as in observeFailure). */
+  observeForwardedFailure(name: string, code: ErrorCode, detail: string): void {
+    this.#step(name, { kind: 'request-failure', code, detail });
+  }
+
+  /** A worker: the primary's monitor set this coordinator's machine (a transition, or a reset). */
+  applyHealth(name: string, machine: HealthMachine, change: Omit<HealthTransition, 'coordinator'> | undefined): void {
+    const state = this.#registry.get(name);
+    if (state === undefined) return;
+    state.health = machine;
+    if (change === undefined) return;
+    const transition = { coordinator: name, ...change };
+    for (const listener of this.#healthListeners) listener(transition);
+  }
+
+  /** A worker: the primary's monitor saw the coordinator start or stop quiescing. */
+  applyQuiescing(name: string, isQuiescing: boolean): void {
+    const state = this.#registry.get(name);
+    if (state === undefined || state.isQuiescing === isQuiescing) return;
+    state.isQuiescing = isQuiescing;
+    for (const listener of this.#quiescingListeners) listener(name, isQuiescing);
   }
 
   setQuiescing(name: string, isQuiescing: boolean): void {

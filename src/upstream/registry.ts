@@ -4,6 +4,9 @@
 // every generation that wait on it are in one set. Cf. Caddy's process-wide upstream host pool.
 //
 // Each field has one writer, named at the field. Readers (routing, status, metrics) only read.
+// With workers (src/cluster/), the primary's registry is the one its HealthMonitor and admin API
+// write; a worker's entries are replicas, and the writer of each shared field there is the sync
+// channel (src/cluster/worker-sync.ts), through the same methods.
 import type { OperatorState } from '../config/schema.ts';
 import { initialHealth, type HealthMachine } from './health-machine.ts';
 
@@ -37,27 +40,42 @@ export interface CarriedConnection {
   shutDown(reason: 'coordinator-down' | 'disabled'): void;
 }
 
+/** What a registry tells its owner about; all optional. */
+export interface RegistryObserver {
+  /** A coordinator's TCP connections of this process changed (workers share the counts: src/cluster/). */
+  readonly onConnectionsChange?: (name: string) => void;
+}
+
 export class CoordinatorState {
   readonly name: string;
-  /** Writer: HealthMonitor. */
+  /** Writer: HealthMonitor (in a worker: HealthMonitor.applyHealth, called by the sync channel). */
   health: HealthMachine;
-  /** Writer: HealthMonitor (from /backends?json). impalad is shutting down gracefully: drain it. */
+  /** Writer: HealthMonitor (from /backends?json; in a worker: applyQuiescing). impalad is shutting down gracefully: drain it. */
   isQuiescing = false;
-  /** Writer: HealthMonitor. */
+  /** Writer: HealthMonitor. Not replicated: only the process that probes reads it. */
   lastProbe: ProbeResult | undefined;
-  /** Writer: CoordinatorRegistry (setOperatorOverride for the admin API, reconcile on reload). */
+  /** Writer: CoordinatorRegistry (setOperatorOverride for the admin API or the sync channel, reconcile on reload). */
   operatorOverride: OperatorOverride | undefined;
   /** Requests of any generation waiting on or streaming from this coordinator; writer: track/untrack. */
   readonly inFlight = new Set<InFlight>();
-  /** TCP connections of every listener, connecting or open; writer: attach/detach. */
+  /** TCP connections of every listener of this process, connecting or open; writer: attach/detach. */
   readonly connections = new Set<CarriedConnection>();
+  /** TCP connections the other workers carry to it (0 with one process); writer: the sync channel. */
+  peerConnections = 0;
   #pendingOpens = 0;
   readonly #sessionCount: (name: string) => number;
+  readonly #observer: RegistryObserver;
 
-  constructor(name: string, sessionCount: (name: string) => number, nowMs: number) {
+  constructor(name: string, sessionCount: (name: string) => number, nowMs: number, observer: RegistryObserver = {}) {
     this.name = name;
     this.health = initialHealth(nowMs);
     this.#sessionCount = sessionCount;
+    this.#observer = observer;
+  }
+
+  /** TCP connections to it from every worker (least-connections reads this). */
+  get connectionCount(): number {
+    return this.connections.size + this.peerConnections;
   }
 
   /** Open HS2 sessions learned from OpenSession/CloseSession replies (the session map counts them). */
@@ -84,10 +102,13 @@ export class CoordinatorState {
 
   attach(connection: CarriedConnection): void {
     this.connections.add(connection);
+    this.#observer.onConnectionsChange?.(this.name);
   }
 
   detach(connection: CarriedConnection): boolean {
-    return this.connections.delete(connection);
+    if (!this.connections.delete(connection)) return false;
+    this.#observer.onConnectionsChange?.(this.name);
+    return true;
   }
 
   /** The operator state in force, given the config's. */
@@ -101,16 +122,18 @@ export class CoordinatorRegistry {
   /** Every name any generation had: their tokens keep resolving, so such pins re-pin as `removed`. */
   readonly #everConfigured = new Set<string>();
   readonly #sessionCount: (name: string) => number;
+  readonly #observer: RegistryObserver;
 
-  constructor(sessionCount: (name: string) => number) {
+  constructor(sessionCount: (name: string) => number, observer: RegistryObserver = {}) {
     this.#sessionCount = sessionCount;
+    this.#observer = observer;
   }
 
   /** The entry for a configured name, made on first use. */
   obtain(name: string, nowMs = Date.now()): CoordinatorState {
     let state = this.#states.get(name);
     if (state === undefined) {
-      this.#states.set(name, (state = new CoordinatorState(name, this.#sessionCount, nowMs)));
+      this.#states.set(name, (state = new CoordinatorState(name, this.#sessionCount, nowMs, this.#observer)));
       this.#everConfigured.add(name);
     }
     return state;
@@ -137,7 +160,18 @@ export class CoordinatorRegistry {
     return this.#everConfigured;
   }
 
-  setOperatorOverride(name: string, override: OperatorOverride): void {
+  /** A worker started after a reload removed a coordinator still knows its name (the primary's list). */
+  rememberNames(names: Iterable<string>): void {
+    for (const name of names) this.#everConfigured.add(name);
+  }
+
+  /** Every entry, for the state a worker starts from. */
+  states(): IterableIterator<CoordinatorState> {
+    return this.#states.values();
+  }
+
+  /** `undefined` lifts the override (a worker's sync channel replays the primary's reconcile). */
+  setOperatorOverride(name: string, override: OperatorOverride | undefined): void {
     const state = this.#states.get(name);
     if (state !== undefined) state.operatorOverride = override;
   }

@@ -35,7 +35,7 @@ describe('diffConfigs', () => {
   });
 
   it('lists the keys that need a restart', () => {
-    const next = with_({ listen: { https: null, http: { port: 8081 } }, sessions: { maxEntries: 10 }, log: { level: 'warn' } });
-    expect(diffConfigs(with_({}), next).needsRestart).toEqual(['listen', 'sessions', 'log']);
+    const next = with_({ listen: { https: null, http: { port: 8081 } }, sessions: { maxEntries: 10 }, log: { level: 'warn' }, server: { workers: 4 } });
+    expect(diffConfigs(with_({}), next).needsRestart).toEqual(['listen', 'sessions', 'server.workers', 'log']);
   });
 });

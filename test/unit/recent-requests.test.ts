@@ -1,6 +1,6 @@
 // The status page's numbers: the exact last minute, and the ten-minute history in 10 s buckets.
 import { describe, expect, it } from 'vitest';
-import { historyBucketCount, historyBucketMs, RecentRequests, RequestHistoryRing } from '../../src/metrics/recent-requests.ts';
+import { historyBucketCount, historyBucketMs, historyOf, RecentRequests, RequestHistoryRing, summarizeWindows } from '../../src/metrics/recent-requests.ts';
 
 const t0 = Date.parse('2026-05-01T12:00:00.000Z'); // a bucket boundary
 
@@ -64,5 +64,41 @@ describe('RequestHistoryRing', () => {
     expect(series.errors.at(-1)).toBe(0);
     expect(series.p99Ms.at(-1)).toBeLessThan(2);
     expect(series.errors.every((count) => count === 0)).toBe(true); // t0's bucket has left the window
+  });
+});
+
+describe('merging processes (server.workers)', () => {
+  it('the window over two processes is the window of one that saw all their requests', () => {
+    const [a, b, both] = [new RecentRequests(), new RecentRequests(), new RecentRequests()];
+    for (let i = 0; i < 200; i++) {
+      const [atMs, durationMs, isError] = [t0 + i * 100, (i * 37) % 101, i % 17 === 0] as const;
+      (i % 3 === 0 ? a : b).record(atMs, durationMs, isError);
+      both.record(atMs, durationMs, isError);
+    }
+    const now = t0 + 30_000;
+    expect(summarizeWindows([a.window(now), b.window(now)])).toEqual(both.summarize(now));
+    expect(summarizeWindows([a.window(now)])).toEqual(a.summarize(now));
+    expect(summarizeWindows([])).toEqual({ requestsPerSec: 0, errors: 0, p99Ms: null });
+  });
+
+  it('the p99 over two processes is not an average of their p99s', () => {
+    const [fast, slow] = [new RecentRequests(), new RecentRequests()];
+    for (let i = 0; i < 99; i++) fast.record(t0 + i, 1, false);
+    for (let i = 0; i < 2; i++) slow.record(t0 + i, 1_000, false);
+    expect(summarizeWindows([fast.window(t0 + 1_000), slow.window(t0 + 1_000)]).p99Ms).toBe(1_000);
+  });
+
+  it('charts over two processes add their buckets up', () => {
+    const [a, b, both] = [new RequestHistoryRing(), new RequestHistoryRing(), new RequestHistoryRing()];
+    const now = t0 + 595_000;
+    for (let i = 0; i < 500; i++) {
+      const [atMs, durationMs, isError] = [now - i * 1_100, 1 + (i % 50), i % 9 === 0] as const;
+      (i % 2 === 0 ? a : b).record(atMs, durationMs, isError);
+      both.record(atMs, durationMs, isError);
+    }
+    expect(historyOf([a.raw(now), b.raw(now)])).toEqual(both.series(now));
+    expect(historyOf([a.raw(now)])).toEqual(a.series(now));
+    // A process asked at another time (its buckets do not line up) is left out, not misplaced.
+    expect(historyOf([a.raw(now), b.raw(now + historyBucketMs)])).toEqual(a.series(now));
   });
 });

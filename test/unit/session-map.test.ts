@@ -135,3 +135,84 @@ describe('SessionMap', () => {
     map.close(); // idempotent
   });
 });
+
+describe('SessionMap with workers: the owner reports, a replica follows', () => {
+  function owner(options: { idleTtlMs?: number; maxEntries?: number } = {}) {
+    const reported: string[] = [];
+    const map = new SessionMap({
+      idleTtlMs: options.idleTtlMs ?? 60_000,
+      maxEntries: options.maxEntries ?? 100,
+      replication: { learned: (key, coordinator) => reported.push(`+${key}@${coordinator}`), forgotten: (key) => reported.push(`-${key}`) },
+    });
+    maps.push(map);
+    return { map, reported };
+  }
+
+  function replica(maxEntries = 100) {
+    const map = new SessionMap({ idleTtlMs: 1_000, maxEntries, isReplica: true });
+    maps.push(map);
+    return map;
+  }
+
+  it('the owner reports what it learns and forgets for its own reasons: CloseSession, eviction, idle sweep', () => {
+    const { map, reported } = owner({ maxEntries: 2, idleTtlMs: 1_000 });
+    map.learn('s1', 'a', 0);
+    map.learn('s2', 'b', 0);
+    map.learn('s3', 'a', 500); // evicts s1
+    map.forget('s2');
+    map.forget('s2');
+    map.sweep(1_501);
+    expect(reported).toEqual(['+s1@a', '+s2@b', '-s1', '+s3@a', '-s2', '-s3']);
+  });
+
+  it('a purge of a coordinator is not reported key by key (the primary sends one message)', () => {
+    const { map, reported } = owner();
+    map.learn('s1', 'a', 0);
+    map.learn('s2', 'a', 0);
+    reported.length = 0;
+    expect(map.forgetCoordinator('a')).toBe(2);
+    expect(reported).toEqual([]);
+  });
+
+  it('a replica applying the reports holds what the owner holds, counts included', () => {
+    const { map, reported } = owner({ maxEntries: 2 });
+    const copy = replica(2);
+    map.learn('s1', 'a', 0);
+    map.learn('s2', 'b', 0);
+    map.learn('s3', 'a', 0);
+    for (const change of reported) {
+      const [sign, key, coordinator] = [change[0], ...change.slice(1).split('@')];
+      if (sign === '+') copy.learn(key!, coordinator!);
+      else copy.forget(key!);
+    }
+    expect(copy.entries()).toEqual(map.entries());
+    expect(copy.countFor('a')).toBe(map.countFor('a'));
+  });
+
+  it('a replica neither sweeps nor evicts: the owner decides both', () => {
+    vi.useFakeTimers({ now: 0 });
+    const copy = replica(1);
+    expect(vi.getTimerCount()).toBe(0);
+    copy.learn('s1', 'a');
+    copy.learn('s2', 'a'); // over maxEntries: the owner's eviction arrives as a forget
+    vi.advanceTimersByTime(60_000);
+    expect(copy.size).toBe(2);
+  });
+
+  it('a replica tells which sessions its lookups used, and the owner spares them in its sweep', () => {
+    const copy = replica();
+    copy.learn('used', 'a', 0);
+    copy.learn('idle', 'a', 0);
+    copy.lookup('used', 5_000);
+    expect(copy.touchedSince(1_000)).toEqual(['used']);
+    expect(copy.touchedSince(6_000)).toEqual([]);
+
+    const { map } = owner({ idleTtlMs: 2_000 });
+    map.learn('used', 'a', 0);
+    map.learn('idle', 'a', 0);
+    map.touch(['used', 'unknown'], 5_000);
+    map.touch(['used'], 4_000); // an older report never moves it back
+    map.sweep(6_500);
+    expect(map.entries()).toEqual([['used', 'a']]);
+  });
+});

@@ -1,0 +1,39 @@
+// How a reload is reported, the same with one process and with workers: one `reload` line with what
+// changed, or one `reload-rejected` line with why (the running config keeps serving), and a
+// warning for keys that only a restart applies.
+import type { ConfigDiff } from './config/diff.ts';
+import type { Logger } from './log.ts';
+
+export interface ReloadSummary {
+  readonly generation: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+}
+
+export function logReloadRejected(logger: Logger, serving: number, error: unknown): void {
+  const problems = (error as { problems?: readonly string[] }).problems;
+  // A config that does not load lists its problems one a line: in the log line, one line.
+  const message = problems !== undefined ? (error as Error).message.replace(/\n\s*/g, '; ') : (error as Error).message;
+  logger.error({ event: 'reload-rejected', ...(problems !== undefined ? { problems } : { err: { message: (error as Error).message } }) }, `config reload rejected, still serving generation ${serving}: ${message}`);
+}
+
+export function logNeedsRestart(logger: Logger, diff: ConfigDiff): void {
+  if (diff.needsRestart.length === 0) return;
+  logger.warn({ event: 'reload-needs-restart', keys: diff.needsRestart }, `config reload: ${diff.needsRestart.join(', ')} changed; these take effect at the next restart`);
+}
+
+export function logReloaded(logger: Logger, generation: number, diff: ConfigDiff): ReloadSummary {
+  const summary = { generation, added: diff.added, removed: diff.removed, changed: diff.changed };
+  logger.info({ event: 'reload', ...summary }, `config reloaded (generation ${generation}): ${describe(diff)}`);
+  return summary;
+}
+
+function describe(diff: ConfigDiff): string {
+  const parts = [
+    diff.added.length > 0 && `added ${diff.added.join(', ')}`,
+    diff.removed.length > 0 && `removed ${diff.removed.join(', ')}`,
+    diff.changed.length > 0 && `changed ${diff.changed.join(', ')}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join('; ') : 'coordinators unchanged';
+}
