@@ -67,7 +67,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       // Binary HS2 as on impalad's 21050 (DESIGN.md §10), TLS passed through to the coordinators.
       tcp: [{ name: 'hs2', host: '127.0.0.1', port: tcpPort, tls: 'passthrough' }],
       tls: { certFile: join(certs, 'proxy.pem'), keyFile: join(certs, 'proxy-key.pem') },
-      coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2Port, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort })),
+      coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2HttpPort, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort })),
       upstream: { mode: 'tls', tls: { caFile: join(certs, 'ca.pem') } },
       // A fixed demo secret keeps pins across demo restarts; production takes it from a file or env.
       cookie: { secrets: ['impala-ha-proxy-demo-secret-not-for-production'] },

@@ -7,7 +7,7 @@ import { certPath } from './certs.ts';
 
 export interface ChildCoordinator {
   readonly name: string;
-  readonly hs2Port: number;
+  readonly hs2HttpPort: number;
   readonly webuiPort: number;
 }
 
@@ -31,7 +31,7 @@ export async function startChildSimulator(count: number): Promise<ChildSimulator
     child.stdout!.on('data', (text: string) => {
       output += text;
       for (const match of output.matchAll(/^(\S+): hs2-http https?:\/\/[^:]+:(\d+)\/cliservice\s+web UI https?:\/\/[^:]+:(\d+)\//gm)) {
-        if (!coordinators.some((c) => c.name === match[1])) coordinators.push({ name: match[1]!, hs2Port: Number(match[2]), webuiPort: Number(match[3]) });
+        if (!coordinators.some((c) => c.name === match[1])) coordinators.push({ name: match[1]!, hs2HttpPort: Number(match[2]), webuiPort: Number(match[3]) });
       }
       if (coordinators.length === count) {
         clearTimeout(timer);

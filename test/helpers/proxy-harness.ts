@@ -34,7 +34,7 @@ export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<Conf
   return {
     listen: { https: { host: '127.0.0.1', port: 0 } },
     tls: { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem') },
-    coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2Port, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort })),
+    coordinators: cluster.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2HttpPort, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort })),
     upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') }, ...upstream },
     cookie: { secrets: ['test-secret-1'] },
     // Fast health checks keep failover tests short (the defaults are tested on their own), with a

@@ -202,14 +202,14 @@ describe('impala-ha-proxy ctl reload', () => {
 
   it('re-reads the config file of a proxy started by the CLI; a broken file is rejected (exit 6) and the proxy serves on', async () => {
     const [first, second] = cluster.coordinators;
-    const one = harnessConfig(cluster, { coordinators: [{ name: first!.name, host: '127.0.0.1', hs2HttpPort: first!.hs2Port, webuiPort: first!.webuiPort }], admin: { host: '127.0.0.1', port: 0, token } });
+    const one = harnessConfig(cluster, { coordinators: [{ name: first!.name, host: '127.0.0.1', hs2HttpPort: first!.hs2HttpPort, webuiPort: first!.webuiPort }], admin: { host: '127.0.0.1', port: 0, token } });
     child = new ChildProxy(one);
     const url = await child.url('https');
     const admin = await child.url('admin');
     const client = new Hs2Client({ url, tls: { ca: readCert('ca.pem') } });
     assertSuccess((await client.openSession()).status);
 
-    child.writeConfig({ ...one, coordinators: [...one.coordinators!, { name: second!.name, host: '127.0.0.1', hs2HttpPort: second!.hs2Port, webuiPort: second!.webuiPort }] });
+    child.writeConfig({ ...one, coordinators: [...one.coordinators!, { name: second!.name, host: '127.0.0.1', hs2HttpPort: second!.hs2HttpPort, webuiPort: second!.webuiPort }] });
     const reloaded = await ctl(['reload', '--admin', admin, '--token', token]);
     expect(reloaded).toEqual({ code: 0, stdout: `config reloaded (generation 2): added ${second!.name}\n`, stderr: '' });
 

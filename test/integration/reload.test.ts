@@ -143,7 +143,7 @@ describe('SIGHUP', () => {
   });
 
   it('reloads the config file in a child process, and rejects a broken file with one line', async () => {
-    const config = harnessConfig(cluster, { coordinators: [{ name: cluster.coordinators[0]!.name, host: '127.0.0.1', hs2HttpPort: cluster.coordinators[0]!.hs2Port, webuiPort: cluster.coordinators[0]!.webuiPort }] });
+    const config = harnessConfig(cluster, { coordinators: [{ name: cluster.coordinators[0]!.name, host: '127.0.0.1', hs2HttpPort: cluster.coordinators[0]!.hs2HttpPort, webuiPort: cluster.coordinators[0]!.webuiPort }] });
     child = new ChildProxy(config);
     const url = await child.url('https');
     const client = new Hs2Client({ url, tls: { ca: readCert('ca.pem') } });

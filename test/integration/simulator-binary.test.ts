@@ -56,7 +56,7 @@ describe('binary hs2, NOSASL (no authentication)', () => {
 
   it('runs a session on one kept connection; the same session is valid on hs2-http of the same coordinator', async () => {
     expect(coordinator.isHs2TcpSasl).toBe(false);
-    expect(coordinator.hs2TcpPort).not.toBe(coordinator.hs2Port);
+    expect(coordinator.hs2TcpPort).not.toBe(coordinator.hs2HttpPort);
     const before = coordinator.counters.hs2TcpConnectionsAccepted;
     const hs2 = binary(coordinator, { username: 'carol' });
     const opened = await hs2.openSession();

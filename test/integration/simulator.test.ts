@@ -262,7 +262,7 @@ describe('fault injection', () => {
 
   it('stop() refuses connections and start() comes back on the same ports with fresh state', async () => {
     coordinator = await startCoordinator({ tls: tlsFiles() });
-    const { hs2Port, webuiPort } = coordinator;
+    const { hs2HttpPort, webuiPort } = coordinator;
     const hs2 = client(coordinator);
     await hs2.openSession();
     await coordinator.stop();
@@ -270,7 +270,7 @@ describe('fault injection', () => {
     await expect(hs2.getInfo()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(get(`${coordinator.webuiUrl}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await coordinator.start();
-    expect([coordinator.hs2Port, coordinator.webuiPort]).toEqual([hs2Port, webuiPort]);
+    expect([coordinator.hs2HttpPort, coordinator.webuiPort]).toEqual([hs2HttpPort, webuiPort]);
     const lost = await hs2.getInfo();
     expect(lost.status.errorMessage).toBe(`Invalid session id: ${formatImpalaId(hs2.session!.sessionId.guid)}\n`);
     expect((await client(coordinator).openSession()).status.statusCode).toBe(0);
@@ -299,7 +299,7 @@ describe('fault injection', () => {
     expect(rpc.settled()).toBe(false);
     expect(health.settled()).toBe(false);
     // A raw TCP connect succeeds while frozen, but a TLS handshake never completes.
-    const socket = net.connect(coordinator.hs2Port, '127.0.0.1');
+    const socket = net.connect(coordinator.hs2HttpPort, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.destroy();
     coordinator.unfreeze();
@@ -419,7 +419,7 @@ describe('authentication', () => {
 
     // The raw bytes: nothing after the headers, then the server closes.
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: coordinator.hs2Port, ca: ca(), servername: 'localhost' }, () => {
+      const socket = tls.connect({ host: '127.0.0.1', port: coordinator.hs2HttpPort, ca: ca(), servername: 'localhost' }, () => {
         socket.write('POST /cliservice HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-thrift\r\nContent-Length: 3\r\n\r\nabc');
       });
       let data = '';

@@ -25,7 +25,7 @@ describe('streaming large bodies', () => {
       validateConfig({
         listen: { https: { host: '127.0.0.1', port: 0 } },
         tls: { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem') },
-        coordinators: simulator.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2Port, webuiPort: c.webuiPort })),
+        coordinators: simulator.coordinators.map((c) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2HttpPort, webuiPort: c.webuiPort })),
         upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') } },
         cookie: { secrets: ['streaming-test'] },
         admin: null,

@@ -95,7 +95,7 @@ describe('TCP listener failover', () => {
     await h.proxy.reload(
       (await import('../../src/config/load.ts')).validateConfig({
         ...(await import('../helpers/proxy-harness.ts')).harnessConfig(h.cluster, { tcp: [{ name: 'hs2', host: '127.0.0.1', port: h.proxy.tcpListeners[0]!.port }], health: { intervalMs: 300, timeoutMs: 250, rise: 1, fall: 1 } }),
-        coordinators: h.cluster.coordinators.map((c, i) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2Port, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort, backup: i === 2 })),
+        coordinators: h.cluster.coordinators.map((c, i) => ({ name: c.name, host: '127.0.0.1', hs2HttpPort: c.hs2HttpPort, hs2Port: c.hs2TcpPort, webuiPort: c.webuiPort, backup: i === 2 })),
       }),
     );
     const homes = [];

@@ -28,7 +28,7 @@ afterAll(async () => {
 it('browses coordinator 2 under /ui/2/ and loads its queries by XHR', async () => {
   const second = harness.cluster.coordinators[1]!;
   // A query that only coordinator 2 knows about, run on its own hs2 port (not through the proxy).
-  direct = new Hs2Client({ url: `https://127.0.0.1:${second.hs2Port}`, tls: { ca: readCert('ca.pem') } });
+  direct = new Hs2Client({ url: `https://127.0.0.1:${second.hs2HttpPort}`, tls: { ca: readCert('ca.pem') } });
   const session = await direct.openSession();
   assertSuccess(session.status);
   const statement = "select 'seen through /ui/2'";

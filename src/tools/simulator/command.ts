@@ -11,7 +11,7 @@ Options:
   --coordinators N        number of coordinators (default 3)
   --tls-cert FILE         PEM certificate for every port (with --tls-key); plain HTTP and TCP without
   --tls-key FILE          PEM private key
-  --hs2-base-port N       coordinator i listens for hs2-http on N+i (default: ephemeral ports)
+  --hs2-http-base-port N  coordinator i listens for hs2-http on N+i (default: ephemeral ports)
   --hs2-tcp-base-port N   coordinator i listens for binary hs2 on N+i (default: ephemeral ports)
   --webui-base-port N     coordinator i serves its web UI on N+i (default: ephemeral ports)
   --user NAME:PASSWORD    require LDAP-style authentication: Basic on hs2-http, SASL PLAIN on binary
@@ -42,7 +42,7 @@ export async function runSimulate(argv: string[]): Promise<void> {
       coordinators: { type: 'string', default: '3' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
-      'hs2-base-port': { type: 'string' },
+      'hs2-http-base-port': { type: 'string' },
       'hs2-tcp-base-port': { type: 'string' },
       'webui-base-port': { type: 'string' },
       user: { type: 'string', multiple: true },
@@ -67,7 +67,7 @@ export async function runSimulate(argv: string[]): Promise<void> {
   const cluster = await startCluster({
     count,
     host: values.host,
-    hs2BasePort: parsePort(values['hs2-base-port'], '--hs2-base-port'),
+    hs2HttpBasePort: parsePort(values['hs2-http-base-port'], '--hs2-http-base-port'),
     hs2TcpBasePort: parsePort(values['hs2-tcp-base-port'], '--hs2-tcp-base-port'),
     webuiBasePort: parsePort(values['webui-base-port'], '--webui-base-port'),
     ...(values['tls-cert'] && values['tls-key'] ? { tls: { certFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),

@@ -35,7 +35,7 @@ export interface CoordinatorOptions {
   /** Listen address; default 127.0.0.1. */
   host?: string;
   /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
-  hs2Port?: number;
+  hs2HttpPort?: number;
   /** Default 0 (ephemeral). The port chosen first is kept across stop()/start(). */
   webuiPort?: number;
   /**
@@ -165,7 +165,7 @@ export class SimulatedCoordinator {
   readonly #freeze = new FreezeGate();
   readonly #stalls = new StallRegistry();
   readonly #listeners: CoordinatorListeners;
-  #hs2Port: number;
+  #hs2HttpPort: number;
   #webuiPort: number;
   #hs2TcpPort: number;
   #run: Run | undefined;
@@ -179,7 +179,7 @@ export class SimulatedCoordinator {
     this.#options = options;
     this.name = options.name ?? `coordinator-${++instanceCount}`;
     this.host = options.host ?? '127.0.0.1';
-    this.#hs2Port = options.hs2Port ?? 0;
+    this.#hs2HttpPort = options.hs2HttpPort ?? 0;
     this.#webuiPort = options.webuiPort ?? 0;
     this.#hs2TcpPort = options.hs2TcpPort ?? 0;
     this.#tls = options.tls ? loadTls(options.tls) : undefined;
@@ -201,13 +201,13 @@ export class SimulatedCoordinator {
     });
   }
 
-  get hs2Port(): number {
-    return this.#hs2Port;
+  get hs2HttpPort(): number {
+    return this.#hs2HttpPort;
   }
   get webuiPort(): number {
     return this.#webuiPort;
   }
-  /** The binary hs2 port (hs2Port is hs2-http). */
+  /** The binary hs2 port (hs2HttpPort is hs2-http). */
   get hs2TcpPort(): number {
     return this.#hs2TcpPort;
   }
@@ -216,7 +216,7 @@ export class SimulatedCoordinator {
     return this.#listeners.openConnections('hs2-tcp');
   }
   get hs2Url(): string {
-    return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2Port}`;
+    return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#hs2HttpPort}`;
   }
   get webuiUrl(): string {
     return `${this.isTls ? 'https' : 'http'}://${this.host}:${this.#webuiPort}`;
@@ -271,7 +271,7 @@ export class SimulatedCoordinator {
     return {
       name: this.name,
       host: this.host,
-      hs2Port: this.#hs2Port,
+      hs2HttpPort: this.#hs2HttpPort,
       webuiUrl: this.webuiUrl,
       isQuiescing: this.#quiescing,
       startedAt: this.#run?.startedAt ?? 0,
@@ -328,7 +328,7 @@ export class SimulatedCoordinator {
       void this.#onWebUiRequest(run, request, response);
     });
     try {
-      this.#hs2Port = await this.#listeners.listen(this.#hs2Port, 'hs2', (socket) => hs2Server.emit('connection', socket));
+      this.#hs2HttpPort = await this.#listeners.listen(this.#hs2HttpPort, 'hs2', (socket) => hs2Server.emit('connection', socket));
       this.#webuiPort = await this.#listeners.listen(this.#webuiPort, 'webui', (socket) => webuiServer.emit('connection', socket));
       const tcpTls = this.isHs2TcpTls ? this.#tls : undefined;
       this.#hs2TcpPort = await this.#listeners.listen(this.#hs2TcpPort, 'hs2-tcp', hs2TcpAcceptor(this.#hs2TcpHandler(run), tcpTls));

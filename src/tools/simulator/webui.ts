@@ -20,7 +20,7 @@ import {
 export interface BackendInfo {
   name: string;
   host: string;
-  hs2Port: number;
+  hs2HttpPort: number;
   webuiUrl: string;
   isQuiescing: boolean;
   startedAt: number;
@@ -94,8 +94,8 @@ function common(state: WebUiState): object {
 function backendsJson(state: WebUiState): object {
   const backends = state.backends().map((backend) => ({
     // The simulator has no KRPC port; the hs2 port keeps each address unique.
-    address: `${backend.host}:${backend.hs2Port}`,
-    krpc_address: `${backend.host}:${backend.hs2Port}`,
+    address: `${backend.host}:${backend.hs2HttpPort}`,
+    krpc_address: `${backend.host}:${backend.hs2HttpPort}`,
     backend_id: backend.name,
     webserver_url: backend.webuiUrl,
     is_coordinator: true,
