@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { workerCount } from './cluster/worker-count.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
+import { isLogLevel, logLevels } from './config/schema.ts';
 import { tuneGarbageCollector } from './gc-tuning.ts';
 import { describeStartFailure } from './start-failure.ts';
 import { tlsProblems } from './tls/files.ts';
+import { isUsageError } from './usage-error.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -49,14 +51,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   const rest = command === undefined ? argv : argv.slice(1);
-  if (command === 'simulate') {
-    const { runSimulate } = await import('./tools/simulator/command.ts');
-    await runSimulate(rest);
-    return 0;
-  }
-  if (command === 'demo') {
-    const { runDemo } = await import('./tools/demo.ts');
-    return runDemo(rest);
+  if (command === 'simulate' || command === 'demo') {
+    try {
+      if (command === 'demo') return await (await import('./tools/demo.ts')).runDemo(rest);
+      await (await import('./tools/simulator/command.ts')).runSimulate(rest);
+      return 0;
+    } catch (error) {
+      if (!isUsageError(error)) throw error;
+      process.stderr.write(`impala-ha-proxy ${command}: ${error.message} (see: impala-ha-proxy ${command} --help)\n`);
+      return 2;
+    }
   }
   if (command === 'ctl') {
     const { runCtl } = await import('./ctl/command.ts');
@@ -97,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const logLevel = options['log-level'];
+  if (logLevel !== undefined && !isLogLevel(logLevel)) {
+    process.stderr.write(`impala-ha-proxy: --log-level: expected one of ${logLevels.join(', ')}, got "${logLevel}"\n`);
+    return 2;
+  }
   let config;
   try {
     config = loadConfigFile(options.config);
@@ -112,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${options.config}: valid (${config.coordinators.length} coordinators: ${config.coordinators.map((c) => c.name).join(', ')})\n`);
     return 0;
   }
-  const level = (options['log-level'] as typeof config.log.level | undefined) ?? config.log.level;
+  const level = logLevel ?? config.log.level;
   const workers = workerCount(config.server.workers);
   // Imported here, not at the top: ctl, simulate and --check-config never load the proxy (ctl
   // started 0.3 s sooner, measured by the operator branch).

@@ -110,6 +110,11 @@ const tcpListener = z.strictObject({
   serverIdleTimeoutMs: positiveMs.default(3_600_000),
 });
 
+/** pino's levels, and silent. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const isLogLevel = (text: string): text is LogLevel => (logLevels as readonly string[]).includes(text);
+
 /**
  * OpenSSL cipher list of the front end. Node's default also accepts CBC suites with SHA-1/SHA-2
  * MACs on TLS 1.2 (its list ends in `HIGH`); this one keeps the TLS 1.3 suites and, for TLS 1.2,
@@ -298,7 +303,7 @@ const configShape = (file: FilePath, secret: Secret) => ({
 
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      level: z.enum(logLevels).default('info'),
       /** One access line per request. */
       access: z.boolean().default(true),
     })

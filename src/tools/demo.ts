@@ -12,6 +12,7 @@ import { startProxy, type ProxyInstance } from '../main.ts';
 import { startCluster, type SimulatedCluster } from './simulator/index.ts';
 import { Hs2Client, HttpError, isSuccess } from './client/hs2-client.ts';
 import type { TStatus } from './thrift/hs2.ts';
+import { UsageError } from '../usage-error.ts';
 
 const defaultAdminPort = 9090;
 const defaultTcpPort = 21050;
@@ -58,9 +59,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     return 0;
   }
   const timing = parseFailoverTiming(values['failover-timing']);
+  const port = values.port === undefined ? 8443 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a port: ${values.port}`);
   const certs = ensureDevCerts();
   const cluster = await startCluster({ count: 3, namePrefix: 'impalad', tls: { certFile: join(certs, 'coordinator.pem'), keyFile: join(certs, 'coordinator-key.pem') } });
-  const port = values.port === undefined ? 8443 : Number(values.port);
   const configFor = (adminPort: number, tcpPort: number) => validateConfig(
     {
       listen: { https: { host: '127.0.0.1', port } },
@@ -129,7 +131,7 @@ interface FailoverTiming {
 function parseFailoverTiming(text: string | undefined): FailoverTiming {
   if (text === undefined) return { stopSec: 8, restartSec: 30 };
   const [stopSec, restartSec, ...rest] = text.split(',').map(Number);
-  if (rest.length > 0 || !(stopSec! > 0) || !(restartSec! > stopSec!)) throw new Error(`--failover-timing: expected STOP,RESTART seconds with 0 < STOP < RESTART, got "${text}"`);
+  if (rest.length > 0 || !(stopSec! > 0) || !(restartSec! > stopSec!)) throw new UsageError(`--failover-timing: expected STOP,RESTART seconds with 0 < STOP < RESTART, got "${text}"`);
   return { stopSec: stopSec!, restartSec: restartSec! };
 }
 

@@ -57,6 +57,21 @@ describe('impala-ha-proxy CLI', () => {
     expect(stdout.trim()).toBe(packageJson.version);
   });
 
+  it('bad usage of any command is one line on stderr and exit code 2, not a stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['simulate', '--hs2-base-port', '21050'], /^impala-ha-proxy simulate: Unknown option '--hs2-base-port' \(see: impala-ha-proxy simulate --help\)\n$/],
+      [['simulate', '--coordinators', '0'], /^impala-ha-proxy simulate: --coordinators: expected 1\.\.64, got 0 /],
+      [['demo', '--bogus'], /^impala-ha-proxy demo: Unknown option '--bogus' /],
+      [['demo', '--port', 'x'], /^impala-ha-proxy demo: --port: not a port: x /],
+      [['--config', 'proxy.yaml', '--log-level', 'loud'], /^impala-ha-proxy: --log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await cli(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
   it('rejects a bad config with exit code 2 and a message naming the key, without starting', async () => {
     const path = configFile('bad.yaml', 'coordinators:\n  - { name: a, host: h1 }\n  - { name: b, host: h2, hs2Port: 70000 }\nupstream: { mode: bridge }\nlisten: { http: { port: 8080 }, https: null }\n');
     const result = await cli(['--config', path]);

@@ -1,6 +1,7 @@
 // `impala-ha-proxy simulate`: runs simulated coordinators in the foreground until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { startCluster } from './cluster.ts';
+import { UsageError } from '../../usage-error.ts';
 
 export const simulateUsage = `Usage: impala-ha-proxy simulate [options]
 
@@ -30,7 +31,7 @@ returns (coordinator name, 1).
 function parsePort(value: string | undefined, flag: string): number {
   if (value === undefined) return 0;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${flag}: not a port: ${value}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag}: not a port: ${value}`);
   return port;
 }
 
@@ -56,12 +57,12 @@ export async function runSimulate(argv: string[]): Promise<void> {
     return;
   }
   const count = Number(values.coordinators);
-  if (!Number.isInteger(count) || count < 1 || count > 64) throw new Error(`--coordinators: expected 1..64, got ${values.coordinators}`);
-  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--coordinators: expected 1..64, got ${values.coordinators}`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
   let users: Record<string, string> | undefined;
   for (const pair of values.user ?? []) {
     const colon = pair.indexOf(':');
-    if (colon <= 0) throw new Error(`--user: expected NAME:PASSWORD, got ${pair}`);
+    if (colon <= 0) throw new UsageError(`--user: expected NAME:PASSWORD, got ${pair}`);
     (users ??= {})[pair.slice(0, colon)] = pair.slice(colon + 1);
   }
   const cluster = await startCluster({
