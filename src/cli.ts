@@ -21,9 +21,10 @@ Usage:
                                            validate FILE and every certificate, key and CA file it
                                            names (and that no two listeners share a port), print the
                                            result, exit 0 (valid) or 2 (invalid)
-  impala-ha-proxy demo [--failover]        the proxy in front of three simulated coordinators over TLS;
-                                           prints how to connect impala-shell, impyla and ODBC
-                                           (--failover stops one coordinator after a few seconds)
+  impala-ha-proxy demo [options]           the proxy in front of three simulated coordinators over TLS;
+                                           prints how to connect impala-shell, impyla, ODBC and JDBC
+                                           (--failover stops one coordinator after a few seconds;
+                                           see: demo --help)
   impala-ha-proxy simulate [options]       run simulated coordinators only (see: simulate --help)
   impala-ha-proxy ctl [options] <command>  talk to a running proxy's admin API: status, drain, enable,
                                            disable, reload (see: ctl --help)

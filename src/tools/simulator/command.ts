@@ -12,8 +12,10 @@ Options:
   --coordinators N        number of coordinators (default 3)
   --tls-cert FILE         PEM certificate for every port (with --tls-key); plain HTTP and TCP without
   --tls-key FILE          PEM private key
-  --hs2-http-base-port N  coordinator i listens for hs2-http on N+i (default: ephemeral ports)
-  --hs2-tcp-base-port N   coordinator i listens for binary hs2 on N+i (default: ephemeral ports)
+  --hs2-http-base-port N  coordinator i listens for hs2-http on N+i (the proxy's hs2HttpPort;
+                          default: ephemeral ports)
+  --hs2-tcp-base-port N   coordinator i listens for binary hs2 on N+i (the proxy's hs2Port;
+                          default: ephemeral ports)
   --webui-base-port N     coordinator i serves its web UI on N+i (default: ephemeral ports)
   --user NAME:PASSWORD    require LDAP-style authentication: Basic on hs2-http, SASL PLAIN on binary
                           hs2 (NOSASL without --user); repeat for more users
