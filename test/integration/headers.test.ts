@@ -21,14 +21,14 @@ describe('request and response headers', () => {
   it('overwrites X-Forwarded-For (impalad trusts the left-most entry) and sets X-Forwarded-Proto', async () => {
     const response = await postRaw(harness.url, openSession, { authorization: basic, 'x-forwarded-for': '6.6.6.6, 7.7.7.7', 'x-forwarded-proto': 'http' });
     expect(response.status).toBe(200);
-    const seen = harness.cluster.coordinators[0]!.requestLog.at(-1)!.headers;
+    const seen = harness.cluster.coordinators[0]!.rpcLog('OpenSession').at(-1)!.headers;
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen['x-forwarded-proto']).toBe('https');
   });
 
   it('removes hop-by-hop headers and the headers Connection names', async () => {
     await postRaw(harness.url, openSession, { authorization: basic, connection: 'keep-alive, X-Private', 'x-private': 'for the proxy only', 'keep-alive': 'timeout=5', te: 'trailers', 'x-request-id': 'abc-1' });
-    const seen = harness.cluster.coordinators[0]!.requestLog.at(-1)!.headers;
+    const seen = harness.cluster.coordinators[0]!.rpcLog('OpenSession').at(-1)!.headers;
     expect(seen['x-private']).toBeUndefined();
     expect(seen['keep-alive']).toBeUndefined();
     expect(seen.te).toBeUndefined();

@@ -39,7 +39,8 @@ describe('invalid affinity cookies', () => {
     expect(line.status).toBe(200);
     // The other cookie still reaches the coordinator; ours never does.
     const served = harness.cluster.coordinators.find((c) => c.name === line.coordinator)!;
-    const seen = served.requestLog.at(-1)!.headers.cookie;
+    // The newest OpenSession, not the newest request: a health probe may have come in since.
+    const seen = served.rpcLog('OpenSession').at(-1)!.headers.cookie;
     expect(seen).toBe('other=1');
   });
 
