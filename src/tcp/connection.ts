@@ -8,6 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ProxyError, fromUpstreamError } from '../errors.ts';
 import { clientAddress } from '../http/headers.ts';
+import { tlsConnectOptions } from '../tls/files.ts';
 import type { Candidates } from '../hs2/candidates.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CarriedConnection } from '../upstream/registry.ts';
@@ -79,10 +80,9 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     const settings = this.#context.settings();
     const host = coordinator.config.host;
     const port = coordinator.config[settings.coordinatorPort];
-    const upstreamTls = this.#context.upstreamTls();
     const upstream: Socket =
       settings.tls === 'bridge'
-        ? tlsConnect({ host, port, ...upstreamTls, rejectUnauthorized: upstreamTls?.rejectUnauthorized ?? true, ...(upstreamTls?.servername === undefined && isHostName(host) && { servername: host }) })
+        ? tlsConnect({ host, port, ...tlsConnectOptions(this.#context.upstreamTls(), host) })
         : netConnect({ host, port });
     this.#upstream = upstream;
     upstream.setNoDelay(true);
@@ -181,8 +181,4 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
       error: end === 'no-coordinator' || end === 'connect-failed' || end.startsWith('coordinator-') || end === 'client-error' ? this.#error : undefined,
     });
   }
-}
-
-function isHostName(host: string): boolean {
-  return !/^[\d.]+$/.test(host) && !host.includes(':');
 }

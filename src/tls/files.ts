@@ -6,6 +6,7 @@
 // here; every problem is a TlsFileError that names the config key.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 
@@ -80,6 +81,20 @@ export function upstreamTlsOptions(tls: Config['upstream']['tls']): UpstreamTlsO
     ...(tls.servername !== undefined && { servername: tls.servername }),
   };
   return { ...options, secureContext: buildContext('upstream.tls', options) };
+}
+
+/**
+ * tls.connect options for one coordinator: verification on unless upstream.tls turns it off, and
+ * SNI = the coordinator's host when upstream.tls.servername does not say otherwise. SNI must be a
+ * host name (RFC 6066 §3): Node warns (DEP0123) on an IP address, and decides what one is with
+ * net.isIP, as here.
+ */
+export function tlsConnectOptions(tls: UpstreamTlsOptions | undefined, host: string): Partial<UpstreamTlsOptions> & { rejectUnauthorized: boolean } {
+  return {
+    ...tls,
+    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+    ...(tls?.servername === undefined && isIP(host) === 0 && { servername: host }),
+  };
 }
 
 /** Every TLS problem of a config that start-up would trip on, as `key: problem` lines (--check-config). */
