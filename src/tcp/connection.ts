@@ -109,8 +109,12 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     upstream.setTimeout(this.#context.settings().serverIdleTimeoutMs);
     const pending = this.#pending!;
     this.#pending = undefined;
-    for (const chunk of pending) this.#forward(chunk);
-    if (this.#client.isPaused()) this.#client.resume();
+    // The client may be paused for a full buffer: it resumes when the coordinator takes what was
+    // held, not before (resuming at once would undo the backpressure of the writes just made).
+    let ready = true;
+    for (const chunk of pending) ready = upstream.write(chunk);
+    if (ready) this.#client.resume();
+    else upstream.once('drain', () => this.#client.resume());
     this.#context.connected(this, this.#coordinator!);
   }
 
