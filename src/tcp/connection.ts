@@ -8,6 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ProxyError, fromUpstreamError } from '../errors.ts';
 import { clientAddress } from '../http/headers.ts';
+import { tlsConnectOptions } from '../tls/files.ts';
 import type { Candidates } from '../hs2/candidates.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CarriedConnection } from '../upstream/registry.ts';
@@ -35,7 +36,6 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
   #bytesIn = 0;
   #bytesOut = 0;
   readonly #failedConnects: { coordinator: string; code: string }[] = [];
-  #error: ProxyError | undefined;
   #isEnded = false;
 
   constructor(context: TcpContext, client: Socket, candidates: Candidates) {
@@ -48,7 +48,7 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
     client.on('end', () => this.#end('client-closed'));
     client.on('close', () => this.#end('client-closed'));
-    client.on('error', () => this.#end('client-error'));
+    client.on('error', (error) => this.#end('client-error', new ProxyError('CLIENT_ABORTED', `client connection failed: ${error.message}`, { cause: error })));
     context.track(this);
     this.#connectNext();
   }
@@ -67,10 +67,11 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     this.#end('shutdown');
   }
 
-  #connectNext(): void {
+  /** `lastFailure`: why the connect before this one failed, the connection's error if no candidate is left. */
+  #connectNext(lastFailure?: ProxyError): void {
     const coordinator = this.#candidates.next();
     if (coordinator === undefined) {
-      if (this.#failedConnects.length > 0) return this.#end('connect-failed');
+      if (lastFailure !== undefined) return this.#end('connect-failed', lastFailure);
       return this.#end('no-coordinator', new ProxyError('NO_COORDINATOR', 'no coordinator is available'));
     }
     this.#candidates.markTried(coordinator);
@@ -79,10 +80,9 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     const settings = this.#context.settings();
     const host = coordinator.config.host;
     const port = coordinator.config[settings.coordinatorPort];
-    const upstreamTls = this.#context.upstreamTls();
     const upstream: Socket =
       settings.tls === 'bridge'
-        ? tlsConnect({ host, port, ...upstreamTls, rejectUnauthorized: upstreamTls?.rejectUnauthorized ?? true, ...(upstreamTls?.servername === undefined && isHostName(host) && { servername: host }) })
+        ? tlsConnect({ host, port, ...tlsConnectOptions(this.#context.upstreamTls(), host) })
         : netConnect({ host, port });
     this.#upstream = upstream;
     upstream.setNoDelay(true);
@@ -106,12 +106,15 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
   #onConnected(upstream: Socket): void {
     if (this.#isEnded || upstream !== this.#upstream) return;
     this.#isConnected = true;
-    this.#error = undefined; // a failed connect before this one is in failedConnects, not the connection's error
     upstream.setTimeout(this.#context.settings().serverIdleTimeoutMs);
     const pending = this.#pending!;
     this.#pending = undefined;
-    for (const chunk of pending) this.#forward(chunk);
-    if (this.#client.isPaused()) this.#client.resume();
+    // The client may be paused for a full buffer: it resumes when the coordinator takes what was
+    // held, not before (resuming at once would undo the backpressure of the writes just made).
+    let ready = true;
+    for (const chunk of pending) ready = upstream.write(chunk);
+    if (ready) this.#client.resume();
+    else upstream.once('drain', () => this.#client.resume());
     this.#context.connected(this, this.#coordinator!);
   }
 
@@ -125,11 +128,10 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     coordinator.state.detach(this);
     this.#upstream = undefined;
     this.#coordinator = undefined;
-    this.#error = error;
     this.#failedConnects.push({ coordinator: coordinator.name, code: error.code });
     // A refused or timed-out connect is about the coordinator whatever the client sent.
     this.#context.monitor.observeFailure(coordinator.name, error);
-    this.#connectNext();
+    this.#connectNext(error);
   }
 
   #onClientData(chunk: Buffer): void {
@@ -157,10 +159,13 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     }
   }
 
+  /**
+   * `error`: this end's own cause (no-coordinator, connect-failed, coordinator-error,
+   * client-error); a connect that failed before is in failedConnects, never the connection's error.
+   */
   #end(end: TcpEnd, error?: ProxyError): void {
     if (this.#isEnded) return;
     this.#isEnded = true;
-    if (error !== undefined) this.#error = error;
     const coordinator = this.#coordinator;
     coordinator?.state.detach(this);
     // One side closed cleanly: pass the close on cleanly (what it sent last still arrives). Every
@@ -178,11 +183,7 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
       failedConnects: this.#failedConnects,
-      error: end === 'no-coordinator' || end === 'connect-failed' || end.startsWith('coordinator-') || end === 'client-error' ? this.#error : undefined,
+      error,
     });
   }
-}
-
-function isHostName(host: string): boolean {
-  return !/^[\d.]+$/.test(host) && !host.includes(':');
 }

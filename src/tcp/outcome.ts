@@ -28,5 +28,6 @@ export interface TcpOutcome {
   readonly bytesOut: number;
   /** Connects that failed before one succeeded (or before giving up), with the coordinator of each. */
   readonly failedConnects: readonly { readonly coordinator: string; readonly code: string }[];
+  /** The end's own cause (connect-failed: the last connect's); earlier failed connects are only in failedConnects. */
   readonly error: ProxyError | undefined;
 }

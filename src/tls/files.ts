@@ -6,7 +6,8 @@
 // here; every problem is a TlsFileError that names the config key.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 
 export class TlsFileError extends Error {
@@ -58,21 +59,42 @@ export interface UpstreamTlsOptions {
   readonly passphrase?: string;
   readonly rejectUnauthorized: boolean;
   readonly servername?: string;
+  /**
+   * The context built from the fields above, once per generation: tls.connect uses it instead of
+   * building one per connection, which cost 0.55 ms with the dev CA and 44 ms with the system root
+   * bundle (144 certificates; 200 loopback connects took 61-64 ms each without it, 6-11 ms with).
+   * It lives in this process only: a SecureContext cannot be sent to a worker (workers get the
+   * Config and build their own generation).
+   */
+  readonly secureContext: SecureContext;
 }
 
-/** Options for connections to coordinators (hs2 pools, web UI agents, health probes): one source, validated. */
+/** Options for connections to coordinators (hs2 pools, web UI agents, health probes, TCP bridge): one source, validated. */
 export function upstreamTlsOptions(tls: Config['upstream']['tls']): UpstreamTlsOptions {
   // The schema makes certFile and keyFile go together.
   const pair = tls.certFile !== undefined && tls.keyFile !== undefined ? readKeyPair('upstream.tls', tls.certFile, tls.keyFile, tls.keyPassphrase) : undefined;
-  const options: UpstreamTlsOptions = {
+  const options = {
     ...(tls.caFile !== undefined && { ca: readCertificates('upstream.tls.caFile', tls.caFile) }),
     ...pair,
     ...(pair !== undefined && tls.keyPassphrase !== undefined && { passphrase: tls.keyPassphrase }),
     rejectUnauthorized: tls.rejectUnauthorized,
     ...(tls.servername !== undefined && { servername: tls.servername }),
   };
-  buildContext('upstream.tls', options);
-  return options;
+  return { ...options, secureContext: buildContext('upstream.tls', options) };
+}
+
+/**
+ * tls.connect options for one coordinator: verification on unless upstream.tls turns it off, and
+ * SNI = the coordinator's host when upstream.tls.servername does not say otherwise. SNI must be a
+ * host name (RFC 6066 §3): Node warns (DEP0123) on an IP address, and decides what one is with
+ * net.isIP, as here.
+ */
+export function tlsConnectOptions(tls: UpstreamTlsOptions | undefined, host: string): Partial<UpstreamTlsOptions> & { rejectUnauthorized: boolean } {
+  return {
+    ...tls,
+    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+    ...(tls?.servername === undefined && isIP(host) === 0 && { servername: host }),
+  };
 }
 
 /** Every TLS problem of a config that start-up would trip on, as `key: problem` lines (--check-config). */
@@ -155,9 +177,9 @@ function parseKey(prefix: string, path: string, pem: Buffer, passphrase: string 
 }
 
 /** The last word: what OpenSSL itself says when it builds the context from these options. */
-function buildContext(prefix: string, options: SecureContextOptions): void {
+function buildContext(prefix: string, options: SecureContextOptions): SecureContext {
   try {
-    createSecureContext(options);
+    return createSecureContext(options);
   } catch (error) {
     throw new TlsFileError(prefix, `cannot build the TLS context: ${(error as Error).message}`, { cause: error });
   }

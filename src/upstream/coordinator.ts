@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
 import type { Config, CoordinatorConfig, OperatorState } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { UpstreamTlsOptions } from '../tls/files.ts';
+import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { HealthState } from './health-machine.ts';
 import type { CoordinatorState, InFlight, ProbeResult } from './registry.ts';
 
@@ -171,13 +171,4 @@ export class Coordinator {
       ...(this.#connect !== undefined && { connect: this.#connect }),
     });
   }
-}
-
-function tlsConnectOptions(tls: UpstreamTlsOptions | undefined, host: string) {
-  return {
-    ...tls,
-    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
-    // SNI must be a host name: Node refuses an IP address as servername (RFC 6066 §3).
-    ...(tls?.servername === undefined && isIP(host) === 0 && { servername: host }),
-  };
 }

@@ -3,10 +3,9 @@
 // when `health.hs2Probe.enabled`, a harmless Thrift call on the hs2 port — reported to the
 // process-lifetime HealthMonitor. The prober is wiring: its clients and timers belong to the
 // generation and stop when a reload retires it; what it learnt stays in the monitor.
-import { isIP } from 'node:net';
 import { Client } from 'undici';
 import type { Config } from '../config/schema.ts';
-import type { UpstreamTlsOptions } from '../tls/files.ts';
+import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import { hs2ProbeBody } from './hs2-probe.ts';
@@ -98,9 +97,7 @@ export class Prober {
       headersTimeout: backstopMs,
       bodyTimeout: backstopMs,
       keepAliveTimeout: config.intervalMs * 2,
-      ...(origin.startsWith('https:') && {
-        connect: { ...tls, ...(tls?.servername === undefined && isIP(host) === 0 && { servername: host }) },
-      }),
+      ...(origin.startsWith('https:') && { connect: tlsConnectOptions(tls, host) }),
     });
     this.#targets = coordinators.map((coordinator) => ({
       coordinator,

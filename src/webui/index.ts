@@ -5,7 +5,6 @@
 import type { Agent as HttpAgent, IncomingMessage, ServerResponse } from 'node:http';
 import { Agent as PlainAgent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
-import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
 import { takeAffinityCookie } from '../affinity/cookie-header.ts';
@@ -14,7 +13,7 @@ import { fromUpstreamError, ProxyError, toHttpStatus } from '../errors.ts';
 import { hasBody, refusalOf, stripRequestHeaders, upstreamIsChunked } from '../http/guards.ts';
 import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
-import { upstreamTlsOptions } from '../tls/files.ts';
+import { tlsConnectOptions, upstreamTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 import { indexPage, notFoundPage, pageHeaders } from './pages.ts';
@@ -130,12 +129,7 @@ export class WebUiProxy {
     const agentOptions = { keepAlive: true, maxSockets: webui.maxSocketsPerCoordinator, timeout: upstream.keepAliveTimeoutMs };
     const agent = tls === undefined
       ? new PlainAgent(agentOptions)
-      : new TlsAgent({
-        ...agentOptions,
-        ...tls,
-        // SNI must be a host name; Node rejects an IP address as servername (RFC 6066 §3).
-        ...(tls.servername === undefined && isIP(host) === 0 && { servername: host }),
-      });
+      : new TlsAgent({ ...agentOptions, ...tlsConnectOptions(tls, host) });
     const proxy = new ProxyServer({
       target: coordinator.webuiOrigin,
       agent,
