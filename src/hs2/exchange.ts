@@ -119,17 +119,31 @@ export class Hs2Exchange implements InFlight {
 
   /** InFlight: the coordinator was marked down while this request waited on it. */
   failover(reason: string): void {
+    this.#interrupt(new ProxyError('UPSTREAM_DOWN', `${this.#coordinator?.name} marked down: ${reason}`));
+  }
+
+  /**
+   * The current attempt fails with `error` unless its response began (or the exchange is over);
+   * onResponseError then decides what follows, as for a failure undici reports.
+   */
+  #interrupt(error: Error): void {
     if (this.#hasResponseStarted || this.#isDone) return;
-    const error = new ProxyError('UPSTREAM_DOWN', `${this.#coordinator?.name} marked down: ${reason}`);
+    if (!this.#abortOrAbandon(error)) this.onResponseError(undefined, error);
+  }
+
+  /**
+   * Stops the current dispatch. True when undici had started it: its onResponseError follows. False
+   * when it is still waiting for a connection (to a frozen coordinator the TLS handshake never
+   * ends): undici has no controller to abort it with until it starts, which is connectTimeoutMs
+   * away, so the dispatch is abandoned, aborted before it writes a byte, and the caller goes on now.
+   */
+  #abortOrAbandon(error: Error): boolean {
     if (this.#controller !== undefined) {
       this.#controller.abort(error);
-      return;
+      return true;
     }
-    // Still waiting for a connection (to a frozen coordinator the TLS handshake never ends): undici
-    // has no controller to abort it with until it starts, which is connectTimeoutMs away. Abandon
-    // that dispatch, so it is aborted before it writes a byte, and move on to a peer now.
     this.#attempt?.abandon();
-    this.onResponseError(undefined, error);
+    return false;
   }
 
   #send(coordinator: Coordinator): void {
@@ -167,15 +181,8 @@ export class Hs2Exchange implements InFlight {
   #streamBody() {
     const request = this.#request;
     const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdle);
-    stream.once('error', (error: Error) => this.#onBodyError(error));
+    stream.once('error', (error: Error) => this.#interrupt(error));
     return stream;
-  }
-
-  #onBodyError(error: Error): void {
-    if (this.#hasResponseStarted || this.#isDone) return;
-    if (this.#controller !== undefined) return this.#controller.abort(error);
-    this.#attempt?.abandon();
-    this.onResponseError(undefined, error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -294,9 +301,8 @@ export class Hs2Exchange implements InFlight {
     if (this.#request.res.writableFinished || this.#isDone) return;
     this.#isDone = true;
     this.#error ??= new ProxyError('CLIENT_ABORTED', 'client closed the connection before the response ended');
-    if (this.#controller !== undefined) return this.#controller.abort(this.#error);
-    // Not started yet (queued for a connection): nothing reached the coordinator; stop it from ever starting.
-    this.#attempt?.abandon();
+    if (this.#abortOrAbandon(this.#error)) return;
+    // Not started yet (queued for a connection): nothing reached the coordinator, and it never will.
     if (this.#coordinator !== undefined) this.#endAttempt(this.#error.code);
     this.#finish();
   }

@@ -1,7 +1,7 @@
 // Reads what routing needs from the first bytes of an hs2 request body, and the session a
 // successful OpenSession reply created. Offsets and field ids: research/impala-protocol.md §5.
 // Nothing here copies the body; a request whose prefix is not Thrift is simply "unknown".
-import { MessageType, ThriftCursor, TType, attempt, readMessageHeader } from './thrift-reader.ts';
+import { MessageType, ThriftCursor, TType, attempt, isCallType, readMessageHeader } from './thrift-reader.ts';
 
 export interface SniffedRequest {
   /** Thrift method name, e.g. "ExecuteStatement"; undefined when the body is not a Thrift call. */
@@ -20,7 +20,7 @@ export function sniffRequest(prefix: Buffer, isComplete: boolean): SniffedReques
   try {
     const header = readMessageHeader(prefix);
     if (header === undefined) return isComplete ? unknownRequest : undefined;
-    if (header.type !== MessageType.CALL && header.type !== MessageType.ONEWAY) return unknownRequest;
+    if (!isCallType(header.type)) return unknownRequest;
     let sessionKey: string | null | undefined;
     try {
       sessionKey = attempt(() => readHandleSecret(new ThriftCursor(prefix, header.bodyOffset)));

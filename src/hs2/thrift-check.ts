@@ -10,12 +10,13 @@
 //   struct   = { type:i8 id:i16 value } 0x00
 //
 // Every length and container count is checked against the bytes left before anything is skipped or
-// looped over, so a count of 2^31 cannot spin; nesting stops at 64 (Thrift's DEFAULT_RECURSION_DEPTH,
-// doc/specs/thrift-tconfiguration.md), and only the types of the spec are accepted. A body streamed
+// looped over, so a count of 2^31 cannot spin; nesting stops at maxNestingDepth (thrift-reader.ts, the
+// sniffer's limit too), and only the types of the spec are accepted. A body streamed
 // past maxReplayBytes is checked as far as it goes: running out of bytes is no problem then.
 //
 // It reads bytes by index and allocates one small object per call, nothing per field (a problem
 // allocates its message): 170-440 ns per typical hs2 call, bench/thrift-walk.ts.
+import { TType, fixedBytes, isCallType, maxNestingDepth } from './thrift-reader.ts';
 
 export type ThriftCheck = { readonly kind: 'ok' } | { readonly kind: 'invalid'; /** Short, for the 400 body and the log. */ readonly problem: string };
 
@@ -29,40 +30,25 @@ export interface ThriftCheckOptions {
   readonly isBoolStrict?: boolean;
 }
 
-/** Thrift's default recursion limit; the `<Method>_args` struct is level 1. */
-export const maxNestingDepth = 64;
 /** hs2 method names are a few tens of bytes; a longer "name" is not an hs2 call. */
 export const maxMethodNameBytes = 1024;
 
-const STOP = 0;
-const BOOL = 2;
-const STRUCT = 12;
-const MAP = 13;
-const SET = 14;
-const LIST = 15;
-const STRING = 11;
-// UUID (16) is left out on purpose: Thrift 0.16, which impalad runs, does not know it.
-const CALL = 1;
-const ONEWAY = 4;
+// Module-level consts, as before: no property load per use. UUID (16) is left out on purpose:
+// Thrift 0.16, which impalad runs, does not know it.
+const { STOP, BOOL, STRING, STRUCT, MAP, SET, LIST } = TType;
 /** `(first i32) & 0xffff0000` of a strict header, as a signed 32-bit value. */
 const VERSION_1 = 0x80010000 | 0;
 
-/** Smallest encoding of a value of each type (0: not a Thrift type): bounds container counts. */
-const minimumBytes = new Uint8Array(256);
-minimumBytes[2] = 1; // bool
-minimumBytes[3] = 1; // byte
-minimumBytes[4] = 8; // double
-minimumBytes[6] = 2; // i16
-minimumBytes[8] = 4; // i32
-minimumBytes[10] = 8; // i64
+/**
+ * Smallest encoding of a value of each type (0: not a Thrift type): bounds container counts. A
+ * container of a fixed-size type (fixedBytes) is skipped without a loop.
+ */
+const minimumBytes = Uint8Array.from(fixedBytes);
 minimumBytes[STRING] = 4; // length
 minimumBytes[STRUCT] = 1; // STOP
 minimumBytes[MAP] = 6; // key type, value type, count
 minimumBytes[SET] = 5; // element type, count
 minimumBytes[LIST] = 5;
-/** Types whose every value has the same size: a container of them is skipped without a loop. */
-const fixedBytes = new Uint8Array(256);
-for (const type of [2, 3, 4, 6, 8, 10]) fixedBytes[type] = minimumBytes[type]!;
 
 /**
  * Checks `bytes`, the whole body when `isComplete`, else its first bytes. Pure; the proxy answers
@@ -232,8 +218,4 @@ class Walk {
     if (count * elementBytes <= this.length - this.offset) return true;
     return this.isComplete ? this.fail(`${what} size ${count} does not fit in the rest of the body`) : true;
   }
-}
-
-function isCallType(type: number): boolean {
-  return type === CALL || type === ONEWAY;
 }

@@ -20,7 +20,29 @@ export const TType = {
 
 export const MessageType = { CALL: 1, REPLY: 2, EXCEPTION: 3, ONEWAY: 4 } as const;
 
-const fixedSizes: Record<number, number> = { 2: 1, 3: 1, 4: 8, 6: 2, 8: 4, 10: 8 };
+const { CALL, ONEWAY } = MessageType;
+
+/** A message a client sends (a call), not one a server sends (a reply or an exception). */
+export function isCallType(type: number): boolean {
+  return type === CALL || type === ONEWAY;
+}
+
+/**
+ * How deep structs and containers may nest: Thrift's DEFAULT_RECURSION_DEPTH
+ * (doc/specs/thrift-tconfiguration.md). One limit for both walkers, so the sniffer reads every body
+ * thrift-check.ts accepts: the check counts the `<Method>_args` struct as level 1, skip() counts
+ * from the value it is given, which is always inside a struct, so it never counts deeper.
+ */
+export const maxNestingDepth = 64;
+
+/** Types whose every value has the same size, by type byte, in bytes (0: not such a type). */
+export const fixedBytes = new Uint8Array(256);
+fixedBytes[TType.BOOL] = 1;
+fixedBytes[TType.BYTE] = 1;
+fixedBytes[TType.DOUBLE] = 8;
+fixedBytes[TType.I16] = 2;
+fixedBytes[TType.I32] = 4;
+fixedBytes[TType.I64] = 8;
 
 /** Thrown internally when the prefix ends; callers see `undefined`. */
 class Truncated extends Error {}
@@ -75,9 +97,9 @@ export class ThriftCursor {
   }
 
   skip(type: number, depth = 0): void {
-    if (depth > 32) throw new RangeError('nesting too deep');
-    const size = fixedSizes[type];
-    if (size !== undefined) {
+    if (depth > maxNestingDepth) throw new RangeError('nesting too deep');
+    const size = fixedBytes[type]!;
+    if (size !== 0) {
       this.#need(size);
       this.offset += size;
       return;

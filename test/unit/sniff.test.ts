@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/seeded-random.ts';
 import { readOpenSessionReply, readReplyStatusCode, sniffRequest, unknownRequest } from '../../src/hs2/sniff.ts';
-import { MessageType, TType, ThriftCursor, readMessageHeader } from '../../src/hs2/thrift-reader.ts';
+import { MessageType, TType, ThriftCursor, maxNestingDepth, readMessageHeader } from '../../src/hs2/thrift-reader.ts';
 import { createRequire } from 'node:module';
 import { checkThriftCall, wellFormed } from '../../src/hs2/thrift-check.ts';
 import type { SniffedRequest } from '../../src/hs2/sniff.ts';
@@ -141,10 +141,13 @@ describe('ThriftCursor', () => {
     expect(new ThriftCursor(body).seekField(7, TType.I32)).toBe(false);
   });
 
-  it('refuses nesting deeper than 32', () => {
+  it(`skips nesting up to ${maxNestingDepth} below the value it is given, and refuses deeper`, () => {
     let nested = struct();
-    for (let i = 0; i < 40; i++) nested = struct(field(TType.STRUCT, 1, nested));
-    expect(() => new ThriftCursor(nested).skip(TType.STRUCT)).toThrow(RangeError);
+    for (let i = 0; i < maxNestingDepth; i++) nested = struct(field(TType.STRUCT, 1, nested));
+    const cursor = new ThriftCursor(nested);
+    cursor.skip(TType.STRUCT);
+    expect(cursor.offset).toBe(nested.length);
+    expect(() => new ThriftCursor(struct(field(TType.STRUCT, 1, nested))).skip(TType.STRUCT)).toThrow(RangeError);
   });
 });
 
@@ -177,6 +180,15 @@ describe('sniffRequest', () => {
   it('finds the secret when the identifier writes it before the guid', () => {
     const identifier = struct(field(TType.STRING, 2, string(secret)), field(TType.STRING, 1, string(guid)));
     const body = call('CloseSession', struct(field(TType.STRUCT, 1, struct(field(TType.STRUCT, 1, identifier)))));
+    expect(sniffRequest(body, true)).toEqual({ method: 'CloseSession', sessionKey: secretHex });
+  });
+
+  it('reads the key past a field nested 40 deep, as deep as the Thrift check accepts (it stopped at 32)', () => {
+    let deep = struct();
+    for (let depth = 0; depth < 40; depth++) deep = struct(field(TType.STRUCT, 1, deep));
+    // Field 2 comes first: the sniffer skips it on its way to the session handle in field 1.
+    const body = Buffer.concat([strictHeader('CloseSession', MessageType.CALL), struct(field(TType.STRUCT, 2, deep), field(TType.STRUCT, 1, struct(field(TType.STRUCT, 1, sessionHandle()))))]);
+    expect(checkThriftCall(body, true)).toBe(wellFormed);
     expect(sniffRequest(body, true)).toEqual({ method: 'CloseSession', sessionKey: secretHex });
   });
 

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/seeded-random.ts';
-import { checkThriftCall, maxMethodNameBytes, maxNestingDepth, wellFormed } from '../../src/hs2/thrift-check.ts';
+import { checkThriftCall, maxMethodNameBytes, wellFormed } from '../../src/hs2/thrift-check.ts';
+import { maxNestingDepth } from '../../src/hs2/thrift-reader.ts';
 import { BufferReadTransport } from '../../src/tools/thrift/buffer-transport.ts';
 import { encodeCall, encodeException, encodeReply, hs2Methods, type Hs2Method, type Hs2Request } from '../../src/tools/thrift/hs2.ts';
 import { MessageType, TType, bytes, call, field, i16, i32, i64, list, map, oldHeader, strictHeader, string, struct } from '../helpers/thrift-bytes.ts';
