@@ -29,7 +29,7 @@ import { HealthMonitor } from '../upstream/health-monitor.ts';
 import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
-import type { ConnectionCounts, SharedState, StartMessage, ToPrimary } from './protocol.ts';
+import type { ConnectionCounts, Question, SharedState, StartMessage, ToPrimary } from './protocol.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -187,13 +187,24 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   // ---- reload -------------------------------------------------------------------------------
 
   let closing: Promise<void> | undefined;
-  /** Reloads run one at a time (SIGHUP and POST /admin/reload may overlap). */
+  /**
+   * Reloads, and catching up a worker that missed one, run one at a time: SIGHUP and POST
+   * /admin/reload may overlap, and a worker keeps only the last generation it was asked to prepare.
+   */
   let reloading: Promise<unknown> = Promise.resolve();
 
-  function reload(next: Config): Promise<ReloadSummary> {
-    const run = reloading.then(() => applyReload(next));
+  function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+    const run = reloading.then(task);
     reloading = run.catch(() => undefined);
     return run;
+  }
+
+  function reload(next: Config): Promise<ReloadSummary> {
+    return oneAtATime(() => applyReload(next));
+  }
+
+  function prepareQuestion(config: Config, number: number): Extract<Question, { kind: 'reload-prepare' }> {
+    return { kind: 'reload-prepare', config, generation: number, randomSecret: secrets.random };
   }
 
   /**
@@ -211,7 +222,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       if (closing !== undefined) throw new Error('the proxy is shutting down');
       diff = diffConfigs(previous.config, next);
       generation = buildGeneration(next, number, parts);
-      const answers = await supervisor.ask(prepared, { kind: 'reload-prepare', config: next, generation: number, randomSecret: secrets.random }, prepareDeadlineMs);
+      const answers = await supervisor.ask(prepared, prepareQuestion(next, number), prepareDeadlineMs);
       const failed = prepared.flatMap((handle, i) => {
         const answer = answers[i];
         if (answer === undefined) return handle.worker.isConnected() ? [`worker ${handle.id} (pid ${handle.pid}) did not answer within ${prepareDeadlineMs} ms`] : [];
@@ -236,10 +247,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     for (const name of diff.removed) purgeSessions(name);
     registry.retain(new Set(next.coordinators.map((c) => c.name)));
     const state = sharedState();
-    for (const handle of prepared) {
-      handle.generation = number;
-      handle.send({ type: 'reload-commit', generation: number, state });
-    }
+    for (const handle of prepared) handle.commit(number, state);
     generation.prober.start();
     await confirmApplied(`generation ${number}`);
     metrics.countReload('ok');
@@ -248,13 +256,12 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
 
   /** A worker that started while a reload was being applied serves an older generation: bring it up to date. */
   function catchUp(handle: WorkerHandle): void {
-    void reloading.then(async () => {
+    void oneAtATime(async () => {
       const target = current;
       if (handle.generation >= target.number || handle.phase !== 'serving') return;
-      const [answer] = await supervisor.ask([handle], { kind: 'reload-prepare', config: target.config, generation: target.number, randomSecret: secrets.random }, prepareDeadlineMs);
-      if (answer?.error === undefined && answer !== undefined) {
-        handle.generation = target.number;
-        handle.send({ type: 'reload-commit', generation: target.number, state: sharedState() });
+      const [answer] = await supervisor.ask([handle], prepareQuestion(target.config, target.number), prepareDeadlineMs);
+      if (answer !== undefined && answer.error === undefined) {
+        handle.commit(target.number, sharedState());
         return;
       }
       // It cannot run what every other worker runs: a replacement starts from the current config.
