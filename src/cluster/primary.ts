@@ -65,6 +65,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     onMessage: receive,
     onServing: catchUp,
     onGone: (handle) => {
+      peersSent.delete(handle.id);
       if (connectionTables.delete(handle.id)) shareConnectionCounts();
     },
     onSent: (count) => metrics.countClusterMessages('to_workers', count),
