@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { applyOperatorAction } from '../admin/operator.ts';
 import { closeAdminListener, startAdminListener, type AdminListener, type OperatorAction, type OperatorChange } from '../admin/server.ts';
-import type { Readiness } from '../admin/probes.ts';
+import { readinessOf } from '../admin/probes.ts';
 import { diffConfigs, type ConfigDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { CookieSecrets } from '../cookie-secrets.ts';
@@ -24,8 +24,8 @@ import { buildGeneration, closeGeneration, type Generation } from '../generation
 import { SessionMap } from '../hs2/session-map.ts';
 import type { Logger } from '../log.ts';
 import { ProxyMetrics } from '../metrics/metrics.ts';
-import { logNeedsRestart, logReloaded, logReloadRejected, type ReloadSummary } from '../reload-report.ts';
-import { HealthMonitor } from '../upstream/health-monitor.ts';
+import { logNeedsRestart, logReloaded, rejectReload, reloadFrom, type ReloadSummary } from '../reload-report.ts';
+import { HealthMonitor, reconcileRegistry } from '../upstream/health-monitor.ts';
 import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
@@ -166,7 +166,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
 
   // ---- admin --------------------------------------------------------------------------------
 
-  const readiness = (): Readiness => ({ available: current.coordinators.available().length, total: current.coordinators.all.length });
+  const readiness = () => readinessOf(current.coordinators);
 
   async function setOperatorState(key: string, action: OperatorAction, who: string): Promise<OperatorChange | undefined> {
     const change = applyOperatorAction(current.coordinators, registry, key, action, who, logger);
@@ -234,16 +234,14 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     } catch (error) {
       for (const handle of prepared) handle.send({ type: 'reload-abort', generation: number });
       if (generation !== undefined) void closeGeneration(generation, false);
-      metrics.countReload('rejected');
-      logReloadRejected(logger, previous.number, error);
+      rejectReload(metrics, logger, previous.number, error);
       throw error;
     }
     logNeedsRestart(logger, diff);
     // The swap, here first: the old prober stops before anything is reset, so nothing it still
     // learns about an old address lands on a coordinator the new config moved elsewhere.
     void closeGeneration(previous, true);
-    for (const name of diff.retargeted) monitor.reset(name);
-    registry.reconcileOverrides(next.coordinators);
+    reconcileRegistry(monitor, registry, diff.retargeted, next.coordinators);
     current = generation;
     for (const name of diff.removed) purgeSessions(name);
     registry.retain(new Set(next.coordinators.map((c) => c.name)));
@@ -271,17 +269,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     });
   }
 
-  async function reloadFromSource(): Promise<ReloadSummary> {
-    if (options.loadConfig === undefined) throw new Error('no config source to reload from');
-    let next: Config;
-    try {
-      next = options.loadConfig();
-    } catch (error) {
-      metrics.countReload('rejected');
-      logReloadRejected(logger, current.number, error);
-      throw error;
-    }
-    return reload(next);
+  function reloadFromSource(): Promise<ReloadSummary> {
+    return reloadFrom(options.loadConfig, reload, (error) => rejectReload(metrics, logger, current.number, error));
   }
 
   // ---- start --------------------------------------------------------------------------------
