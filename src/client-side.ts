@@ -4,7 +4,7 @@
 // one and the primary has none. What it serves against — the coordinator registry, the session
 // map, the health monitor — is given: the process's own (main.ts), or a worker's replicas kept by
 // the sync channel (cluster/worker.ts).
-import type { Readiness } from './admin/probes.ts';
+import { readinessOf, type Readiness } from './admin/probes.ts';
 import type { Config } from './config/schema.ts';
 import { RequestDispatcher } from './dispatch.ts';
 import { buildGeneration, closeGeneration, type Generation, type ProcessParts } from './generation.ts';
@@ -169,10 +169,10 @@ export class ClientSide {
   }
 
   readiness(): Readiness {
-    return { available: this.#current.coordinators.available().length, total: this.#current.coordinators.all.length };
+    return readinessOf(this.#current.coordinators);
   }
 
-  /** Open client connections per listener kind (TCP listeners: by name). */
+  /** Open client connections of the hs2-http listeners, by kind (https, http); TCP listeners count their own. */
   clientConnections(): Promise<ReadonlyMap<string, number>> {
     return Promise.all(
       this.listeners.map(

@@ -21,12 +21,12 @@ import type { Generation } from './generation.ts';
 import { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
 import type { ProxyMetrics } from './metrics/metrics.ts';
-import { logNeedsRestart, logReloaded, logReloadRejected, type ReloadSummary } from './reload-report.ts';
+import { logNeedsRestart, logReloaded, rejectReload, reloadFrom, type ReloadSummary } from './reload-report.ts';
 import type { Listener } from './server.ts';
 import { localTraffic, takeStatusSnapshot, type StatusSnapshot } from './status/snapshot.ts';
 import type { TcpFrontEnd } from './tcp/front-end.ts';
 import type { CoordinatorSet } from './upstream/coordinator-set.ts';
-import { HealthMonitor, type HealthTransition } from './upstream/health-monitor.ts';
+import { HealthMonitor, reconcileRegistry, type HealthTransition } from './upstream/health-monitor.ts';
 import { CoordinatorRegistry } from './upstream/registry.ts';
 
 export type { ReloadSummary };
@@ -140,34 +140,21 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       diff = diffConfigs(previous.config, next);
       generation = client.build(next, previous.number + 1);
     } catch (error) {
-      metrics.countReload('rejected');
-      logReloadRejected(logger, previous.number, error);
+      rejectReload(metrics, logger, previous.number, error);
       throw error;
     }
     logNeedsRestart(logger, diff);
     // The swap. The old prober stops first, so that nothing it still learns about an old address
     // lands on a coordinator the new config moved elsewhere.
-    client.swap(generation, () => {
-      for (const name of diff.retargeted) monitor.reset(name);
-      registry.reconcileOverrides(next.coordinators);
-    });
+    client.swap(generation, () => reconcileRegistry(monitor, registry, diff.retargeted, next.coordinators));
     for (const name of diff.removed) sessions.forgetCoordinator(name);
     generation.prober.start();
     metrics.countReload('ok');
     return logReloaded(logger, generation.number, diff);
   }
 
-  async function reloadFromSource(): Promise<ReloadSummary> {
-    if (options.loadConfig === undefined) throw new Error('no config source to reload from (StartOptions.loadConfig)');
-    let next: Config;
-    try {
-      next = options.loadConfig();
-    } catch (error) {
-      metrics.countReload('rejected');
-      logReloadRejected(logger, client.current.number, error);
-      throw error;
-    }
-    return reload(next);
+  function reloadFromSource(): Promise<ReloadSummary> {
+    return reloadFrom(options.loadConfig, reload, (error) => rejectReload(metrics, logger, client.current.number, error));
   }
 
   return {

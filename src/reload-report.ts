@@ -2,7 +2,9 @@
 // changed, or one `reload-rejected` line with why (the running config keeps serving), and a
 // warning for keys that only a restart applies.
 import type { ConfigDiff } from './config/diff.ts';
+import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
+import type { ProxyMetrics } from './metrics/metrics.ts';
 
 export interface ReloadSummary {
   readonly generation: number;
@@ -16,6 +18,28 @@ export function logReloadRejected(logger: Logger, serving: number, error: unknow
   // A config that does not load lists its problems one a line: in the log line, one line.
   const message = problems !== undefined ? (error as Error).message.replace(/\n\s*/g, '; ') : (error as Error).message;
   logger.error({ event: 'reload-rejected', ...(problems !== undefined ? { problems } : { err: { message: (error as Error).message } }) }, `config reload rejected, still serving generation ${serving}: ${message}`);
+}
+
+/** A reload that does not apply (or whose config does not load): counted, and its one line. */
+export function rejectReload(metrics: Pick<ProxyMetrics, 'countReload'>, logger: Logger, serving: number, error: unknown): void {
+  metrics.countReload('rejected');
+  logReloadRejected(logger, serving, error);
+}
+
+/**
+ * Re-reads the config through `loadConfig` and applies it with `reload`; a config that does not
+ * load is rejected (`reject`) like one that does not apply.
+ */
+export async function reloadFrom(loadConfig: (() => Config) | undefined, reload: (next: Config) => Promise<ReloadSummary>, reject: (error: unknown) => void): Promise<ReloadSummary> {
+  if (loadConfig === undefined) throw new Error('no config source to reload from');
+  let next: Config;
+  try {
+    next = loadConfig();
+  } catch (error) {
+    reject(error);
+    throw error;
+  }
+  return reload(next);
 }
 
 export function logNeedsRestart(logger: Logger, diff: ConfigDiff): void {

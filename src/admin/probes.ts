@@ -2,6 +2,7 @@
 // clients), answered on the admin listener and, for GET/HEAD, on the client listeners too: load
 // balancers and kubelets probe whichever port they can reach. hs2 clients only ever POST.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 
 export type ProbeKind = 'healthz' | 'readyz';
 
@@ -20,6 +21,11 @@ export function probeKind(req: IncomingMessage): ProbeKind | undefined {
 export interface Readiness {
   readonly available: number;
   readonly total: number;
+}
+
+/** What /readyz reports of a generation's coordinators. */
+export function readinessOf(coordinators: CoordinatorSet): Readiness {
+  return { available: coordinators.available().length, total: coordinators.all.length };
 }
 
 export function answerProbe(kind: ProbeKind, req: IncomingMessage, res: ServerResponse, readiness: () => Readiness): void {

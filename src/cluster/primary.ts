@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { applyOperatorAction } from '../admin/operator.ts';
 import { closeAdminListener, startAdminListener, type AdminListener, type OperatorAction, type OperatorChange } from '../admin/server.ts';
-import type { Readiness } from '../admin/probes.ts';
+import { readinessOf } from '../admin/probes.ts';
 import { diffConfigs, type ConfigDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { CookieSecrets } from '../cookie-secrets.ts';
@@ -24,12 +24,12 @@ import { buildGeneration, closeGeneration, type Generation } from '../generation
 import { SessionMap } from '../hs2/session-map.ts';
 import type { Logger } from '../log.ts';
 import { ProxyMetrics } from '../metrics/metrics.ts';
-import { logNeedsRestart, logReloaded, logReloadRejected, type ReloadSummary } from '../reload-report.ts';
-import { HealthMonitor } from '../upstream/health-monitor.ts';
+import { logNeedsRestart, logReloaded, rejectReload, reloadFrom, type ReloadSummary } from '../reload-report.ts';
+import { HealthMonitor, reconcileRegistry } from '../upstream/health-monitor.ts';
 import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
-import type { ConnectionCounts, SharedState, StartMessage, ToPrimary } from './protocol.ts';
+import type { ConnectionCounts, Question, SharedState, StartMessage, ToPrimary } from './protocol.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -65,6 +65,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     onMessage: receive,
     onServing: catchUp,
     onGone: (handle) => {
+      peersSent.delete(handle.id);
       if (connectionTables.delete(handle.id)) shareConnectionCounts();
     },
     onSent: (count) => metrics.countClusterMessages('to_workers', count),
@@ -165,7 +166,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
 
   // ---- admin --------------------------------------------------------------------------------
 
-  const readiness = (): Readiness => ({ available: current.coordinators.available().length, total: current.coordinators.all.length });
+  const readiness = () => readinessOf(current.coordinators);
 
   async function setOperatorState(key: string, action: OperatorAction, who: string): Promise<OperatorChange | undefined> {
     const change = applyOperatorAction(current.coordinators, registry, key, action, who, logger);
@@ -187,13 +188,24 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   // ---- reload -------------------------------------------------------------------------------
 
   let closing: Promise<void> | undefined;
-  /** Reloads run one at a time (SIGHUP and POST /admin/reload may overlap). */
+  /**
+   * Reloads, and catching up a worker that missed one, run one at a time: SIGHUP and POST
+   * /admin/reload may overlap, and a worker keeps only the last generation it was asked to prepare.
+   */
   let reloading: Promise<unknown> = Promise.resolve();
 
-  function reload(next: Config): Promise<ReloadSummary> {
-    const run = reloading.then(() => applyReload(next));
+  function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+    const run = reloading.then(task);
     reloading = run.catch(() => undefined);
     return run;
+  }
+
+  function reload(next: Config): Promise<ReloadSummary> {
+    return oneAtATime(() => applyReload(next));
+  }
+
+  function prepareQuestion(config: Config, number: number): Extract<Question, { kind: 'reload-prepare' }> {
+    return { kind: 'reload-prepare', config, generation: number, randomSecret: secrets.random };
   }
 
   /**
@@ -211,7 +223,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       if (closing !== undefined) throw new Error('the proxy is shutting down');
       diff = diffConfigs(previous.config, next);
       generation = buildGeneration(next, number, parts);
-      const answers = await supervisor.ask(prepared, { kind: 'reload-prepare', config: next, generation: number, randomSecret: secrets.random }, prepareDeadlineMs);
+      const answers = await supervisor.ask(prepared, prepareQuestion(next, number), prepareDeadlineMs);
       const failed = prepared.flatMap((handle, i) => {
         const answer = answers[i];
         if (answer === undefined) return handle.worker.isConnected() ? [`worker ${handle.id} (pid ${handle.pid}) did not answer within ${prepareDeadlineMs} ms`] : [];
@@ -222,24 +234,19 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     } catch (error) {
       for (const handle of prepared) handle.send({ type: 'reload-abort', generation: number });
       if (generation !== undefined) void closeGeneration(generation, false);
-      metrics.countReload('rejected');
-      logReloadRejected(logger, previous.number, error);
+      rejectReload(metrics, logger, previous.number, error);
       throw error;
     }
     logNeedsRestart(logger, diff);
     // The swap, here first: the old prober stops before anything is reset, so nothing it still
     // learns about an old address lands on a coordinator the new config moved elsewhere.
     void closeGeneration(previous, true);
-    for (const name of diff.retargeted) monitor.reset(name);
-    registry.reconcileOverrides(next.coordinators);
+    reconcileRegistry(monitor, registry, diff.retargeted, next.coordinators);
     current = generation;
     for (const name of diff.removed) purgeSessions(name);
     registry.retain(new Set(next.coordinators.map((c) => c.name)));
     const state = sharedState();
-    for (const handle of prepared) {
-      handle.generation = number;
-      handle.send({ type: 'reload-commit', generation: number, state });
-    }
+    for (const handle of prepared) handle.commit(number, state);
     generation.prober.start();
     await confirmApplied(`generation ${number}`);
     metrics.countReload('ok');
@@ -248,13 +255,12 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
 
   /** A worker that started while a reload was being applied serves an older generation: bring it up to date. */
   function catchUp(handle: WorkerHandle): void {
-    void reloading.then(async () => {
+    void oneAtATime(async () => {
       const target = current;
       if (handle.generation >= target.number || handle.phase !== 'serving') return;
-      const [answer] = await supervisor.ask([handle], { kind: 'reload-prepare', config: target.config, generation: target.number, randomSecret: secrets.random }, prepareDeadlineMs);
-      if (answer?.error === undefined && answer !== undefined) {
-        handle.generation = target.number;
-        handle.send({ type: 'reload-commit', generation: target.number, state: sharedState() });
+      const [answer] = await supervisor.ask([handle], prepareQuestion(target.config, target.number), prepareDeadlineMs);
+      if (answer !== undefined && answer.error === undefined) {
+        handle.commit(target.number, sharedState());
         return;
       }
       // It cannot run what every other worker runs: a replacement starts from the current config.
@@ -263,17 +269,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     });
   }
 
-  async function reloadFromSource(): Promise<ReloadSummary> {
-    if (options.loadConfig === undefined) throw new Error('no config source to reload from');
-    let next: Config;
-    try {
-      next = options.loadConfig();
-    } catch (error) {
-      metrics.countReload('rejected');
-      logReloadRejected(logger, current.number, error);
-      throw error;
-    }
-    return reload(next);
+  function reloadFromSource(): Promise<ReloadSummary> {
+    return reloadFrom(options.loadConfig, reload, (error) => rejectReload(metrics, logger, current.number, error));
   }
 
   // ---- start --------------------------------------------------------------------------------

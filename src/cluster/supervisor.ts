@@ -12,7 +12,7 @@
 // the listening sockets, so a worker that dies never closes a listener.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log.ts';
-import { isEnvelope, Outbox, type Answer, type BoundListener, type Question, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
+import { isEnvelope, Outbox, type Answer, type BoundListener, type Question, type SharedState, type StartMessage, type ToPrimary, type ToWorker } from './protocol.ts';
 
 /** forked: no `start` sent yet; starting: building and listening; serving; stopping: draining after `shutdown`. */
 export type WorkerPhase = 'forked' | 'starting' | 'serving' | 'stopping';
@@ -24,8 +24,7 @@ export class WorkerHandle {
   readonly forkedAtMs = Date.now();
   phase: WorkerPhase = 'forked';
   startedAtMs: number | undefined;
-  /** The config generation it serves (set by start and by each reload it commits). */
-  generation = 0;
+  #generation = 0;
   tcpListeners: readonly BoundListener[] = [];
   readonly outbox: Outbox<ToWorker>;
   readonly #pending = new Map<number, (value: unknown) => void>();
@@ -41,8 +40,26 @@ export class WorkerHandle {
     }, onSent);
   }
 
+  /** The config generation it serves: the one of its start message, then of each reload it was told to commit. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   send(message: ToWorker): void {
     this.outbox.push(message);
+  }
+
+  /** Its start message: from now on it builds, listens and gets every change. */
+  start(message: StartMessage): void {
+    this.#generation = message.generation;
+    this.phase = 'starting';
+    this.send(message);
+  }
+
+  /** Swap in generation `generation` (which it prepared), with the registry as the primary left it. */
+  commit(generation: number, state: SharedState): void {
+    this.#generation = generation;
+    this.send({ type: 'reload-commit', generation, state });
   }
 
   /** The worker's reply, or undefined when it gives none within `deadlineMs` (or dies). */
@@ -209,10 +226,7 @@ export class Supervisor {
     switch (message.type) {
       case 'hello': {
         if (handle.phase !== 'forked') return;
-        const start = this.#options.startMessage(handle);
-        handle.generation = start.generation;
-        handle.phase = 'starting';
-        handle.send(start);
+        handle.start(this.#options.startMessage(handle));
         return;
       }
       case 'started': {

@@ -4,6 +4,7 @@
 // terminal signals the whole process group, and a draining worker must not die of it). SIGHUP is
 // the primary's to handle. A worker whose primary dies exits at once (Node's cluster module).
 import cluster from 'node:cluster';
+import type { Config } from '../config/schema.ts';
 import { describeStartFailure } from '../start-failure.ts';
 import { tuneGarbageCollector } from '../gc-tuning.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -25,8 +26,10 @@ export async function runWorker(): Promise<number> {
   );
   let logger: Logger | undefined;
   let failure: unknown;
-  let onStart!: (start: StartMessage) => void;
-  const started = new Promise<StartMessage>((resolve) => (onStart = resolve));
+  // Only the config outlives `begin`: the rest of the start message (up to sessions.maxEntries
+  // session pairs) is in the replicas.
+  let onStart!: (config: Config) => void;
+  const started = new Promise<Config>((resolve) => (onStart = resolve));
   /**
    * The replicas exist before the next message is read: what the primary sent right after `start`
    * (often in the same batch) is applied to them, in order.
@@ -40,7 +43,7 @@ export async function runWorker(): Promise<number> {
     } catch (error) {
       failure = error;
     }
-    onStart(start);
+    onStart(start.config);
   };
   let stop!: (why: string) => void;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
@@ -57,14 +60,14 @@ export async function runWorker(): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   outbox.push({ type: 'hello' });
 
-  const start = await started;
+  const config = await started;
   let code = 0;
   let tcpListeners: readonly BoundListener[] | undefined;
   try {
     if (failure !== undefined) throw failure;
     tcpListeners = await worker!.listen();
   } catch (error) {
-    const described = describeStartFailure(error, start.config);
+    const described = describeStartFailure(error, config);
     outbox.push({ type: 'start-failed', line: described?.line ?? ((error as Error)?.stack ?? String(error)), exitCode: described?.exitCode ?? 1 });
     code = described?.exitCode ?? 1;
   }

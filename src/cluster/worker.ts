@@ -20,7 +20,9 @@ import { WorkerSync } from './worker-sync.ts';
 export class ProxyWorker {
   readonly #logger: Logger;
   readonly #outbox: Outbox<ToPrimary>;
-  readonly #start: StartMessage;
+  /** What the start message said to serve first; the rest of it (state, sessions) is in the replicas. */
+  readonly #startConfig: Config;
+  readonly #startGeneration: number;
   readonly #id: number;
   readonly #sessions: SessionMap;
   readonly #registry: CoordinatorRegistry;
@@ -35,15 +37,17 @@ export class ProxyWorker {
 
   /** The replicas, at the primary's state: from here on the sync channel keeps them. */
   constructor(start: StartMessage, logger: Logger, outbox: Outbox<ToPrimary>, id: number) {
-    this.#start = start;
+    const { config } = start;
+    this.#startConfig = config;
+    this.#startGeneration = start.generation;
     this.#logger = logger;
     this.#outbox = outbox;
     this.#id = id;
     this.#randomSecret = start.randomSecret;
-    const { sessions: sessionConfig } = start.config;
+    const { sessions: sessionConfig } = config;
     this.#sessions = new SessionMap({ idleTtlMs: sessionConfig.idleTtlMs, maxEntries: sessionConfig.maxEntries, isReplica: true });
     this.#registry = new CoordinatorRegistry((name) => this.#sessions.countFor(name), { onConnectionsChange: () => this.#sync.connectionsChanged() });
-    this.#monitor = new HealthMonitor(this.#registry, () => (this.#client?.current.config ?? start.config).health, logger, {
+    this.#monitor = new HealthMonitor(this.#registry, () => (this.#client?.current.config ?? config).health, logger, {
       forwardFailure: (coordinator, code, detail) => outbox.push({ type: 'failure', coordinator, code, detail }),
     });
     this.#sync = new WorkerSync({ registry: this.#registry, monitor: this.#monitor, sessions: this.#sessions }, outbox, sessionConfig.idleTtlMs, () => this.#client?.closeDisabledConnections());
@@ -57,7 +61,7 @@ export class ProxyWorker {
   async listen(): Promise<readonly BoundListener[]> {
     const outbox = this.#outbox;
     try {
-      this.#client = await ClientSide.start(this.#start.config, this.#start.generation, {
+      this.#client = await ClientSide.start(this.#startConfig, this.#startGeneration, {
         registry: this.#registry,
         sessions: this.#sessions,
         monitor: this.#monitor,
@@ -156,7 +160,7 @@ export class ProxyWorker {
     const client = this.#client;
     const peerConnections: Record<string, number> = {};
     for (const state of this.#registry.states()) if (state.peerConnections > 0) peerConnections[state.name] = state.peerConnections;
-    if (client === undefined) return { generation: this.#start.generation, learnedSessions: this.#sessions.size, clientConnections: 0, coordinators: {}, tcpListeners: {}, peerConnections };
+    if (client === undefined) return { generation: this.#startGeneration, learnedSessions: this.#sessions.size, clientConnections: 0, coordinators: {}, tcpListeners: {}, peerConnections };
     const coordinators: Record<string, WorkerReport['coordinators'][string]> = {};
     for (const coordinator of client.current.coordinators.all) {
       const recent = client.metrics.series(coordinator.name).recent;

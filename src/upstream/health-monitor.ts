@@ -9,6 +9,7 @@
 // decided (applyHealth, applyQuiescing, called only by the worker's sync channel), emitting the
 // same transitions to its own listeners, so that each worker moves its own requests off a
 // coordinator marked down. Only the deciding monitor logs: one health line per transition.
+import type { CoordinatorConfig } from '../config/schema.ts';
 import type { ErrorCode, ProxyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { initialHealth, stepHealth, type HealthInput, type HealthMachine, type HealthSettings, type HealthState } from './health-machine.ts';
@@ -120,4 +121,14 @@ export class HealthMonitor {
     this.#logger.warn({ event: 'health', coordinator: name, health: transition.to, reason: transition.reason }, `coordinator ${name} is ${transition.to}: ${transition.reason}`);
     for (const listener of this.#healthListeners) listener(transition);
   }
+}
+
+/**
+ * A reload's swap, before its generation serves (one process and the primary alike): what was known
+ * about a name the reload pointed at another address is void, and an operator override that the new
+ * config contradicts is dropped.
+ */
+export function reconcileRegistry(monitor: HealthMonitor, registry: CoordinatorRegistry, retargeted: readonly string[], coordinators: readonly CoordinatorConfig[]): void {
+  for (const name of retargeted) monitor.reset(name);
+  registry.reconcileOverrides(coordinators);
 }
