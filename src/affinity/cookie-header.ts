@@ -23,9 +23,9 @@ const absent: AffinityCookie = { value: undefined, isMalformed: false, forwardHe
  */
 export function takeAffinityCookie(header: string | undefined, name: string, stripAuth = false): AffinityCookie {
   if (header === undefined || header === '') return absent;
-  // Fast path: most requests from a pinned client carry our cookie, but a request without it and
-  // without an auth cookie to strip needs no parsing at all.
-  if (!stripAuth && header.indexOf(name) === -1) return { value: undefined, isMalformed: false, forwardHeader: header };
+  // Fast path: most requests from a pinned client carry our cookie, but a request without it,
+  // without an auth cookie to strip and without the SameSite pseudo-cookie (below) needs no parsing.
+  if (!stripAuth && header.indexOf(name) === -1 && header.indexOf('SameSite') === -1) return { value: undefined, isMalformed: false, forwardHeader: header };
 
   let value: string | undefined;
   let count = 0;

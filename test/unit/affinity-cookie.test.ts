@@ -237,6 +237,9 @@ describe('formatSetCookie', () => {
     // Such a client sends back `impala.session.id=…; SameSite=Strict`.
     expect(takeAffinityCookie(`impala.auth=x; ${name}=${token}; SameSite=Strict`, name)).toEqual({ value: token, isMalformed: false, forwardHeader: 'impala.auth=x' });
     expect(takeAffinityCookie(`${name}=${token}; SameSite=Strict`, name).forwardHeader).toBeUndefined();
+    // Also when our cookie is not there (the fast path once forwarded it).
+    expect(takeAffinityCookie('impala.auth=x; SameSite=Strict', name)).toEqual({ value: undefined, isMalformed: false, forwardHeader: 'impala.auth=x' });
+    expect(takeAffinityCookie('SameSite=Strict', name).forwardHeader).toBeUndefined();
   });
 
   it('round-trips through takeAffinityCookie', () => {
