@@ -1,10 +1,12 @@
 // `impala-ha-proxy demo --failover` as a new user runs it: the admin URLs it prints work (status
 // page, metrics, the curl drain line, the ctl line), and the failover shows on the status page: the
-// built-in client's coordinator goes down, then comes back up.
+// built-in client's coordinator goes down, then comes back up; the binary HS2 line it prints works.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../src/status/snapshot.ts';
+import { Hs2BinaryClient, assertSuccess } from '../helpers/hs2-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const cliPath = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -52,6 +54,17 @@ describe('demo --failover', () => {
     await waitFor(async () => (await status()).coordinators.find((c) => c.name === down.name)?.health === 'up', { what: `${down.name} up again`, timeoutMs: 30_000 });
     expect(await (await fetch(`${admin}/status`)).text()).toContain('impala-ha-proxy — 3/3 available');
     expect(stdout).toMatch(/client: \w+ → impalad-\d \(re-pinned from impalad-\d\)/);
+
+    // The binary HS2 line (the TCP front end, the coordinators' TLS passed through) works as printed.
+    const tcpLine = /impala-shell --protocol=hs2 --ssl --ca_cert=(\S+) -i 127\.0\.0\.1:(\d+)/.exec(stdout);
+    expect(tcpLine).not.toBeNull();
+    const binary = new Hs2BinaryClient({ host: '127.0.0.1', port: Number(tcpLine![2]), tls: { ca: readFileSync(tcpLine![1]!), servername: 'localhost' }, reconnect: false });
+    try {
+      assertSuccess((await binary.openSession()).status);
+      expect(String((await binary.query('select 1')).rows[0]![0])).toMatch(/^impalad-\d$/);
+    } finally {
+      binary.close();
+    }
 
     // The curl drain line, as printed.
     const drainUrl = /curl -s -X POST (\S+\/admin\/coordinators\/2\/drain)/.exec(stdout)?.[1];
