@@ -7,8 +7,8 @@ import { connectionListed, isHopByHop } from '../http/headers.ts';
 export interface Hs2RequestHead {
   /**
    * Headers to send upstream unchanged, as [name, value, …]: without hop-by-hop headers (and those
-   * Connection names), Host, Expect, Cookie, Content-Length and X-Forwarded-Proto, and without
-   * X-Forwarded-For unless the proxy leaves it alone.
+   * Connection names), Host, Expect, Cookie, Content-Length, X-Forwarded-Proto, X-Forwarded-Host and
+   * Forwarded, and without X-Forwarded-For unless the proxy leaves it alone.
    */
   readonly forward: string[];
   /** The Cookie header; several Cookie lines joined with "; " (RFC 6265 §5.4). */
@@ -45,6 +45,10 @@ export function readRequestHead(raw: readonly string[], keepXForwardedFor: boole
       case 'host':
       case 'expect': // Node already answered 100 Continue; undici does not do Expect on HTTP/1.1
       case 'x-forwarded-proto':
+      // A client's own claims about forwarding: a next hop that reads them would believe a forgery
+      // (impalad reads neither today). The web UI path drops them too.
+      case 'x-forwarded-host':
+      case 'forwarded':
         continue;
     }
     if (!isHopByHop(lower)) forward.push(name, value);

@@ -31,6 +31,7 @@ describe('readRequestHead', () => {
 
   it('joins repeated X-Forwarded-For lines in order', () => {
     expect(readRequestHead(['X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2'], false).xForwardedFor).toBe('1.1.1.1, 2.2.2.2');
+    expect(readRequestHead(['X-Forwarded-Host', 'evil.example', 'Forwarded', 'for=6.6.6.6', 'X-Request-Id', 'a'], false).forward).toEqual(['X-Request-Id', 'a']);
   });
 
   it('drops the headers a Connection header names, wherever that header comes', () => {
