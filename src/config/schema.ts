@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { hs2Methods } from '../hs2/methods.ts';
 
 const port = z.number().int().min(1).max(65535);
 /** 0 asks the OS for a free port (tests, demos). */
@@ -190,7 +191,14 @@ const configShape = (file: FilePath, secret: Secret) => ({
       /** Time to the response headers of RPCs impalad answers promptly (src/hs2/rpc-limits.ts lists them). */
       promptRpcTimeoutMs: positiveMs.default(60_000),
       /** Per Thrift method, overrides both limits above, e.g. { GetOperationStatus: 120000 }. */
-      rpcTimeoutsMs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a Thrift method name'), positiveMs).default({}),
+      rpcTimeoutsMs: z
+        .record(z.string(), positiveMs)
+        .superRefine((limits, ctx) => {
+          for (const name of Object.keys(limits)) {
+            if (!hs2Methods.has(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not an hs2 method (names as in the HS2 IDL, e.g. GetOperationStatus)' });
+          }
+        })
+        .default({}),
       /** Longest silence between response body chunks. */
       bodyIdleTimeoutMs: positiveMs.default(600_000),
       /** Request bodies up to this size are kept so a failed request can be replayed to a peer. */

@@ -13,6 +13,7 @@
 // Process metrics (CPU, memory, event loop lag: prom-client's own aggregators) cover every process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { verdicts, type Outcome, type Verdict } from '../hs2/outcome.ts';
+import { hs2Methods } from '../hs2/methods.ts';
 import type { TcpOutcome } from '../tcp/outcome.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
@@ -28,19 +29,6 @@ export interface MetricsSource {
   /** TCP listeners and their open connections per coordinator. */
   tcpListeners(): readonly { readonly name: string; openByCoordinator(): ReadonlyMap<string, number> }[];
 }
-
-/**
- * Method names come from client bytes: only these become label values (bounded cardinality).
- * TCLIService.thrift and ImpalaService.thrift (ImpalaHiveServer2Service).
- */
-const knownMethods = new Set([
-  'OpenSession', 'CloseSession', 'GetInfo', 'ExecuteStatement', 'GetTypeInfo', 'GetCatalogs', 'GetSchemas',
-  'GetTables', 'GetTableTypes', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys', 'GetCrossReference',
-  'GetOperationStatus', 'CancelOperation', 'CloseOperation', 'GetResultSetMetadata', 'FetchResults',
-  'GetDelegationToken', 'CancelDelegationToken', 'RenewDelegationToken', 'GetLog', 'GetExecSummary',
-  'GetRuntimeProfile', 'PingImpalaHS2Service', 'CloseImpalaOperation', 'GetBackendConfig',
-  'GetExecutorMembership', 'InitQueryContext',
-]);
 
 const statusClasses = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
@@ -241,7 +229,7 @@ export class ProxyMetrics {
     if (charged === undefined) return;
     const series = this.series(charged);
     const method = outcome.rpc;
-    series.countRequest(method === undefined ? 'unknown' : knownMethods.has(method) ? method : 'other', outcome.status);
+    series.countRequest(method === undefined ? 'unknown' : hs2Methods.has(method) ? method : 'other', outcome.status);
     // The time this coordinator took (and the proxy's share), not the time lost on a failed peer first.
     const own = outcome.servedBy !== undefined ? attempts.at(-1)!.ms + (outcome.totalMs - outcome.upstreamMs) : outcome.totalMs;
     series.duration.observe(own / 1000);

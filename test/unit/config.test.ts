@@ -132,6 +132,12 @@ describe('validateConfig errors name the key path', () => {
     ]);
   });
 
+  it('rejects an rpcTimeoutsMs key that is not an hs2 method, by its key', () => {
+    expect(problemsOf(minimalWith({ upstream: { rpcTimeoutsMs: { GetOperationStatu: 120_000, GetLog: 5_000 } } }))).toEqual([
+      'upstream.rpcTimeoutsMs.GetOperationStatu: not an hs2 method (names as in the HS2 IDL, e.g. GetOperationStatus)',
+    ]);
+  });
+
   it('rejects an empty coordinator list', () => {
     expect(problemsOf(minimalWith({ coordinators: [] }))).toEqual(['coordinators: at least one coordinator is required']);
   });
