@@ -49,9 +49,12 @@ it('bridge: the client sees the proxy’s certificate; the proxy re-encrypts and
 
 it('bridge to a coordinator whose certificate does not verify: the connect fails there (UPSTREAM_TLS) and moves on', async () => {
   const h = (harness = await startHarness({ coordinators: 2, cluster: { hs2TcpTls: true }, config: { tcp: [{ name: 'hs2', host: '127.0.0.1', port: 0, tls: 'bridge' }] } }));
-  // Expect another name than the coordinators' certificate carries: every verification fails.
+  // Expect another name than the coordinators' certificate carries: every verification fails. The
+  // health probes (TLS to the web UI) fail the same way, so they are slowed down: on a loaded machine
+  // two rounds of them could mark both coordinators down before the client connects (no-coordinator).
   const port = h.proxy.tcpListeners[0]!.port;
-  await h.proxy.reload(validateConfig(harnessConfig(h.cluster, { tcp: [{ name: 'hs2', host: '127.0.0.1', port, tls: 'bridge' }], upstream: { tls: { caFile: certPath('ca.pem'), servername: 'not-the-coordinator.example' } } })));
+  const health = { intervalMs: 60_000, timeoutMs: 5_000, rise: 2, fall: 2 };
+  await h.proxy.reload(validateConfig(harnessConfig(h.cluster, { tcp: [{ name: 'hs2', host: '127.0.0.1', port, tls: 'bridge' }], health, upstream: { tls: { caFile: certPath('ca.pem'), servername: 'not-the-coordinator.example' } } })));
   const client = new Hs2BinaryClient({ host: '127.0.0.1', port: h.proxy.tcpListeners[0]!.port, tls: { ca: readCert('ca.pem'), servername: 'localhost' }, reconnect: false });
   clients.push(client);
   await expect(client.openSession()).rejects.toBeDefined();
