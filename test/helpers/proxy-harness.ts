@@ -38,8 +38,10 @@ export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<Conf
     upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') }, ...upstream },
     cookie: { secrets: ['test-secret-1'] },
     // Fast health checks keep failover tests short (the defaults are tested on their own), with a
-    // probe timeout a loaded 2-core machine still meets: 150 ms flapped coordinators under load.
-    health: { intervalMs: 300, timeoutMs: 250, rise: 2, fall: 2 },
+    // probe timeout a loaded 2-core machine still meets: the simulators answer from this process, so
+    // when it gets little CPU their answers are slow. 150 ms flapped coordinators under load, and
+    // 250 ms did too with the machine at a load of 6 (five suites' worth of processes).
+    health: { intervalMs: 500, timeoutMs: 450, rise: 2, fall: 2 },
     admin: null,
     ...rest,
   };
