@@ -115,7 +115,7 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     for (const chunk of pending) ready = upstream.write(chunk);
     if (ready) this.#client.resume();
     else upstream.once('drain', () => this.#client.resume());
-    this.#context.connected(this, this.#coordinator!);
+    this.#context.connected(this.#coordinator!.name);
   }
 
   /** Nothing reached the coordinator (the client's bytes are still here): the next one may take it. */

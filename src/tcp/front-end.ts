@@ -13,7 +13,6 @@ import { Candidates, type Routing } from '../hs2/candidates.ts';
 import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
 import type { frontTlsOptions } from '../tls/files.ts';
-import type { Coordinator } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import { ListenError } from '../server.ts';
 import { TcpConnection } from './connection.ts';
@@ -114,8 +113,8 @@ export class TcpFrontEnd implements TcpContext {
     this.connections.add(connection);
   }
 
-  connected(_connection: ListenedConnection, coordinator: Coordinator): void {
-    this.#options.observer.connected(this.name, coordinator.name);
+  connected(coordinator: string): void {
+    this.#options.observer.connected(this.name, coordinator);
   }
 
   finish(connection: ListenedConnection, outcome: TcpOutcome): void {
