@@ -2,14 +2,13 @@
 // and each coordinator's pools, the web UI agents, the probe clients, the balancing policy and the
 // hs2 handler that reads them. Built and validated whole before it serves; what is known at run
 // time about coordinators lives in the process-lifetime registry, so nothing is copied in.
-import { createSecureContext } from 'node:tls';
 import { createPolicy, type Policy } from './balancer/index.ts';
 import type { Config, TcpListenerConfig } from './config/schema.ts';
 import { Hs2Handler } from './hs2/handler.ts';
 import type { OutcomeSink } from './hs2/outcome.ts';
 import type { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
-import { frontTlsOptions, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
+import { frontTlsOptions, needsFrontTls, needsUpstreamTls, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
 import { CoordinatorSet } from './upstream/coordinator-set.ts';
 import type { HealthMonitor } from './upstream/health-monitor.ts';
 import { Prober } from './upstream/prober.ts';
@@ -48,11 +47,9 @@ export interface ProcessParts {
 /** Reads every file and builds every part; throws (having released what it built) when any fails. */
 export function buildGeneration(config: Config, number: number, parts: ProcessParts): Generation {
   // Everything that reads files or can throw comes first, before a pool or a socket exists.
-  const terminatesTcp = config.tcp.some((listener) => listener.tls === 'terminate' || listener.tls === 'bridge');
-  const frontTls = (config.listen.https || terminatesTcp) && config.tls ? frontTlsOptions(config.tls) : undefined;
-  if (frontTls !== undefined) createSecureContext(frontTls); // a bad PEM, key or passphrase throws here
-  const bridgesTcp = config.tcp.some((listener) => listener.tls === 'bridge');
-  const upstreamTls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' || bridgesTcp ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  // frontTlsOptions builds the secure context: a bad PEM, key or passphrase throws here.
+  const frontTls = needsFrontTls(config) ? frontTlsOptions(config.tls) : undefined;
+  const upstreamTls = needsUpstreamTls(config) ? upstreamTlsOptions(config.upstream.tls) : undefined;
   const coordinators = new CoordinatorSet({ config, secrets: parts.secrets(config), registry: parts.registry, tls: upstreamTls, logger: parts.logger });
   try {
     const policy = createPolicy(config.balancer.policy);
