@@ -46,20 +46,27 @@ export interface ProcessParts {
 
 /** Reads every file and builds every part; throws (having released what it built) when any fails. */
 export function buildGeneration(config: Config, number: number, parts: ProcessParts): Generation {
-  // Everything that reads files or can throw comes first, before a pool or a socket exists.
+  // Everything that reads files or can throw comes first, before a pool, a timer or a socket exists;
+  // the TLS material is read here once and handed to every part that connects or listens.
   // frontTlsOptions builds the secure context: a bad PEM, key or passphrase throws here.
   const frontTls = needsFrontTls(config) ? frontTlsOptions(config.tls) : undefined;
   const upstreamTls = needsUpstreamTls(config) ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  const policy = createPolicy(config.balancer.policy);
+  const tcp = new Map(config.tcp.map((listener) => [listener.name, { config: listener, policy: createPolicy(listener.policy) }]));
   const coordinators = new CoordinatorSet({ config, secrets: parts.secrets(config), registry: parts.registry, tls: upstreamTls, logger: parts.logger });
+  let prober: Prober | undefined;
+  let hs2: Hs2Handler | undefined;
   try {
-    const policy = createPolicy(config.balancer.policy);
-    const prober = new Prober(coordinators.all, { config: config.health, tls: upstreamTls, monitor: parts.monitor });
-    const hs2 = new Hs2Handler({ config, coordinators, routing: parts.current, sessions: parts.sessions, monitor: parts.monitor, finish: parts.finish, logger: parts.logger });
-    const webui = new WebUiProxy({ config, coordinators, logger: parts.logger });
-    const tcp = new Map(config.tcp.map((listener) => [listener.name, { config: listener, policy: createPolicy(listener.policy) }]));
+    prober = new Prober(coordinators.all, { config: config.health, tls: upstreamTls, monitor: parts.monitor });
+    // Owns a timer (its IdleWatch) from here on.
+    hs2 = new Hs2Handler({ config, coordinators, routing: parts.current, sessions: parts.sessions, monitor: parts.monitor, finish: parts.finish, logger: parts.logger });
+    const webui = new WebUiProxy({ config, coordinators, tls: upstreamTls, logger: parts.logger });
     return { number, loadedAtMs: Date.now(), config, coordinators, policy, prober, hs2, webui, tcp, frontTls, upstreamTls };
   } catch (error) {
+    // What was built, released in closeGeneration's order; nothing has served yet.
+    void prober?.close();
     void coordinators.destroy();
+    hs2?.close();
     throw error;
   }
 }
