@@ -97,7 +97,7 @@ export class ClientSide {
     const { logger } = options;
     try {
       side.listeners.push(
-        ...(await startListeners(config, new RequestDispatcher(() => side.#current, () => side.readiness(), logger), logger, {
+        ...(await startListeners(config, side.#current.frontTls, new RequestDispatcher(() => side.#current, () => side.readiness(), logger), logger, {
           onConnection: (kind) => side.metrics.countConnection(kind),
           onTlsHandshake: (kind) => side.metrics.countHandshake(kind),
           onTlsError: (kind, code) => side.metrics.countTlsError(kind, code),

@@ -2,14 +2,13 @@
 // and each coordinator's pools, the web UI agents, the probe clients, the balancing policy and the
 // hs2 handler that reads them. Built and validated whole before it serves; what is known at run
 // time about coordinators lives in the process-lifetime registry, so nothing is copied in.
-import { createSecureContext } from 'node:tls';
 import { createPolicy, type Policy } from './balancer/index.ts';
 import type { Config, TcpListenerConfig } from './config/schema.ts';
 import { Hs2Handler } from './hs2/handler.ts';
 import type { OutcomeSink } from './hs2/outcome.ts';
 import type { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
-import { frontTlsOptions, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
+import { frontTlsOptions, needsFrontTls, needsUpstreamTls, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
 import { CoordinatorSet } from './upstream/coordinator-set.ts';
 import type { HealthMonitor } from './upstream/health-monitor.ts';
 import { Prober } from './upstream/prober.ts';
@@ -47,22 +46,27 @@ export interface ProcessParts {
 
 /** Reads every file and builds every part; throws (having released what it built) when any fails. */
 export function buildGeneration(config: Config, number: number, parts: ProcessParts): Generation {
-  // Everything that reads files or can throw comes first, before a pool or a socket exists.
-  const terminatesTcp = config.tcp.some((listener) => listener.tls === 'terminate' || listener.tls === 'bridge');
-  const frontTls = (config.listen.https || terminatesTcp) && config.tls ? frontTlsOptions(config.tls) : undefined;
-  if (frontTls !== undefined) createSecureContext(frontTls); // a bad PEM, key or passphrase throws here
-  const bridgesTcp = config.tcp.some((listener) => listener.tls === 'bridge');
-  const upstreamTls = config.upstream.mode === 'tls' || config.upstream.webuiMode === 'tls' || bridgesTcp ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  // Everything that reads files or can throw comes first, before a pool, a timer or a socket exists;
+  // the TLS material is read here once and handed to every part that connects or listens.
+  // frontTlsOptions builds the secure context: a bad PEM, key or passphrase throws here.
+  const frontTls = needsFrontTls(config) ? frontTlsOptions(config.tls) : undefined;
+  const upstreamTls = needsUpstreamTls(config) ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  const policy = createPolicy(config.balancer.policy);
+  const tcp = new Map(config.tcp.map((listener) => [listener.name, { config: listener, policy: createPolicy(listener.policy) }]));
   const coordinators = new CoordinatorSet({ config, secrets: parts.secrets(config), registry: parts.registry, tls: upstreamTls, logger: parts.logger });
+  let prober: Prober | undefined;
+  let hs2: Hs2Handler | undefined;
   try {
-    const policy = createPolicy(config.balancer.policy);
-    const prober = new Prober(coordinators.all, { config: config.health, tls: upstreamTls, monitor: parts.monitor });
-    const hs2 = new Hs2Handler({ config, coordinators, routing: parts.current, sessions: parts.sessions, monitor: parts.monitor, finish: parts.finish, logger: parts.logger });
-    const webui = new WebUiProxy({ config, coordinators, logger: parts.logger });
-    const tcp = new Map(config.tcp.map((listener) => [listener.name, { config: listener, policy: createPolicy(listener.policy) }]));
+    prober = new Prober(coordinators.all, { config: config.health, tls: upstreamTls, monitor: parts.monitor });
+    // Owns a timer (its IdleWatch) from here on.
+    hs2 = new Hs2Handler({ config, coordinators, routing: parts.current, sessions: parts.sessions, monitor: parts.monitor, finish: parts.finish, logger: parts.logger });
+    const webui = new WebUiProxy({ config, coordinators, tls: upstreamTls, logger: parts.logger });
     return { number, loadedAtMs: Date.now(), config, coordinators, policy, prober, hs2, webui, tcp, frontTls, upstreamTls };
   } catch (error) {
+    // What was built, released in closeGeneration's order; nothing has served yet.
+    void prober?.close();
     void coordinators.destroy();
+    hs2?.close();
     throw error;
   }
 }

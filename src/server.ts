@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
-import { frontTlsOptions } from './tls/files.ts';
+import type { FrontTlsOptions } from './tls/files.ts';
 
 export interface RequestRouter {
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -37,7 +37,8 @@ export interface Listener {
   isClosing: boolean;
 }
 
-export async function startListeners(config: Config, router: RequestRouter, logger: Logger, observer?: ListenerObserver): Promise<Listener[]> {
+/** `tls`: the generation's front-end TLS material (read once there); present whenever listen.https is. */
+export async function startListeners(config: Config, tls: FrontTlsOptions | undefined, router: RequestRouter, logger: Logger, observer?: ListenerObserver): Promise<Listener[]> {
   const listeners: Listener[] = [];
   const serverOptions = {
     // Slow-client guard: the whole request head within this time (HAProxy `timeout http-request`).
@@ -55,7 +56,7 @@ export async function startListeners(config: Config, router: RequestRouter, logg
   try {
     if (config.listen.https) {
       // Node's default handshake timeout is 120 s; a connection holds an fd all that time.
-      const server = createHttpsServer({ ...serverOptions, ...frontTlsOptions(config.tls!), handshakeTimeout: config.server.tlsHandshakeTimeoutMs });
+      const server = createHttpsServer({ ...serverOptions, ...tls!, handshakeTimeout: config.server.tlsHandshakeTimeoutMs });
       // ERR_TLS_HANDSHAKE_TIMEOUT included: tls_errors_total{code} counts the half-open connections.
       server.on('tlsClientError', (error, socket) => {
         observer?.onTlsError('https', (error as NodeJS.ErrnoException).code);
@@ -183,7 +184,7 @@ function listen(kind: Listener['kind'], server: Server, host: string, port: numb
 }
 
 /** Applies a reloaded config to running listeners: certificates and timeouts, no connection dropped. */
-export function updateListeners(listeners: readonly Listener[], config: Config, tls: ReturnType<typeof frontTlsOptions> | undefined): void {
+export function updateListeners(listeners: readonly Listener[], config: Config, tls: FrontTlsOptions | undefined): void {
   for (const { kind, server } of listeners) {
     server.headersTimeout = config.server.requestHeaderTimeoutMs;
     server.keepAliveTimeout = config.server.keepAliveTimeoutMs;

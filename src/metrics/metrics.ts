@@ -17,6 +17,7 @@ import { hs2Methods } from '../hs2/methods.ts';
 import type { TcpOutcome } from '../tcp/outcome.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
+import { TcpMetrics } from './tcp-metrics.ts';
 
 const prefix = 'impala_ha_proxy_';
 
@@ -85,11 +86,7 @@ export class ProxyMetrics {
   readonly #healthChanges: Counter<'coordinator' | 'health'>;
   readonly #reloads: Counter<'result'>;
   readonly #adminActions: Counter<'action'>;
-  readonly #tcpConnections: Counter<'listener' | 'coordinator'>;
-  readonly #tcpEnds: Counter<'listener' | 'end'>;
-  readonly #tcpBytes: Counter<'listener' | 'coordinator' | 'direction'>;
-  readonly #tcpConnectFailures: Counter<'listener' | 'coordinator' | 'code'>;
-  readonly #tcpRetries: Counter<'listener'>;
+  readonly #tcp: TcpMetrics;
   readonly #clusterMessages: Counter<'direction'>;
   readonly #series = new Map<string, CoordinatorSeries>();
 
@@ -118,11 +115,7 @@ export class ProxyMetrics {
     this.#healthChanges = new Counter({ name: `${prefix}health_changes_total`, help: 'Coordinator health transitions', labelNames: ['coordinator', 'health'], registers: owned });
     this.#reloads = new Counter({ name: `${prefix}config_reloads_total`, help: 'Configuration reloads (SIGHUP), by result', labelNames: ['result'], registers: owned });
     this.#adminActions = new Counter({ name: `${prefix}admin_actions_total`, help: 'Operator actions through the admin API', labelNames: ['action'], registers: owned });
-    this.#tcpConnections = new Counter({ name: `${prefix}tcp_connections_total`, help: 'TCP listener connections a coordinator accepted, by listener and coordinator', labelNames: ['listener', 'coordinator'], registers: traffic });
-    this.#tcpEnds = new Counter({ name: `${prefix}tcp_connection_ends_total`, help: 'TCP listener connections ended, by why: client-closed, coordinator-closed, client-idle, coordinator-idle, client-error, coordinator-error, coordinator-down and disabled (closed by the proxy), no-coordinator, connect-failed, shutdown', labelNames: ['listener', 'end'], registers: traffic });
-    this.#tcpBytes = new Counter({ name: `${prefix}tcp_bytes_total`, help: 'Bytes through TCP listeners; direction in: client to coordinator, out: coordinator to client', labelNames: ['listener', 'coordinator', 'direction'], registers: traffic });
-    this.#tcpConnectFailures = new Counter({ name: `${prefix}tcp_connect_failures_total`, help: 'Connects to a coordinator that failed before any client byte reached it, by error code', labelNames: ['listener', 'coordinator', 'code'], registers: traffic });
-    this.#tcpRetries = new Counter({ name: `${prefix}tcp_retries_total`, help: 'TCP connections moved to the next coordinator after a failed connect', labelNames: ['listener'], registers: traffic });
+    this.#tcp = new TcpMetrics(prefix, traffic);
     this.#clusterMessages = new Counter({ name: `${prefix}cluster_messages_total`, help: 'With server.workers > 1: IPC messages between the primary and the workers (to_primary: from every worker; to_workers: one per worker a message went to). None for an RPC that keeps its pin', labelNames: ['direction'], registers: role === 'single' ? [] : [this.registry] });
 
     new Gauge({
@@ -260,18 +253,12 @@ export class ProxyMetrics {
   }
 
   tcpConnected(listener: string, coordinator: string): void {
-    this.#tcpConnections.labels(listener, coordinator).inc();
+    this.#tcp.connected(listener, coordinator);
   }
 
   /** Every TCP listener connection's end. */
   observeTcp(outcome: TcpOutcome): void {
-    this.#tcpEnds.labels(outcome.listener, outcome.end).inc();
-    for (const failure of outcome.failedConnects) this.#tcpConnectFailures.labels(outcome.listener, failure.coordinator, failure.code).inc();
-    const retries = outcome.failedConnects.length - (outcome.end === 'connect-failed' ? 1 : 0);
-    if (retries > 0) this.#tcpRetries.labels(outcome.listener).inc(retries);
-    if (outcome.coordinator === undefined) return;
-    this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'in').inc(outcome.bytesIn);
-    this.#tcpBytes.labels(outcome.listener, outcome.coordinator, 'out').inc(outcome.bytesOut);
+    this.#tcp.observe(outcome);
   }
 
   countClusterMessages(direction: 'to_primary' | 'to_workers', count: number): void {

@@ -7,7 +7,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ProxyError, fromUpstreamError } from '../errors.ts';
-import { clientAddress } from '../http/headers.ts';
 import { tlsConnectOptions } from '../tls/files.ts';
 import type { Candidates } from '../hs2/candidates.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
@@ -38,11 +37,12 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
   readonly #failedConnects: { coordinator: string; code: string }[] = [];
   #isEnded = false;
 
-  constructor(context: TcpContext, client: Socket, candidates: Candidates) {
+  /** `clientIp`: the client's address as the listener computed it once (clientAddress), for the outcome. */
+  constructor(context: TcpContext, client: Socket, clientIp: string, candidates: Candidates) {
     this.#context = context;
     this.#client = client;
     this.#candidates = candidates;
-    this.#clientIp = clientAddress(client.remoteAddress);
+    this.#clientIp = clientIp;
     client.setNoDelay(true);
     client.setTimeout(context.settings().clientIdleTimeoutMs, () => this.#end('client-idle'));
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
@@ -115,7 +115,7 @@ export class TcpConnection implements CarriedConnection, ListenedConnection {
     for (const chunk of pending) ready = upstream.write(chunk);
     if (ready) this.#client.resume();
     else upstream.once('drain', () => this.#client.resume());
-    this.#context.connected(this, this.#coordinator!);
+    this.#context.connected(this.#coordinator!.name);
   }
 
   /** Nothing reached the coordinator (the client's bytes are still here): the next one may take it. */

@@ -2,7 +2,6 @@
 // health monitor for connect failures, and where its end goes. Connections never reach back
 // into the listener otherwise.
 import type { TcpListenerConfig } from '../config/schema.ts';
-import type { Coordinator } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import type { UpstreamTlsOptions } from '../tls/files.ts';
 import type { TcpOutcome } from './outcome.ts';
@@ -23,6 +22,7 @@ export interface TcpContext {
   upstreamTls(): UpstreamTlsOptions | undefined;
   readonly monitor: HealthMonitor;
   track(connection: ListenedConnection): void;
-  connected(connection: ListenedConnection, coordinator: Coordinator): void;
+  /** A coordinator accepted the connection (the TLS handshake done, in bridge mode). */
+  connected(coordinator: string): void;
   finish(connection: ListenedConnection, outcome: TcpOutcome): void;
 }

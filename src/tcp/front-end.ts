@@ -9,10 +9,10 @@ import type { Policy } from '../balancer/index.ts';
 import { createPolicy } from '../balancer/index.ts';
 import type { TcpListenerConfig } from '../config/schema.ts';
 import type { Generation } from '../generation.ts';
-import { Candidates } from '../hs2/candidates.ts';
+import { Candidates, type Routing } from '../hs2/candidates.ts';
+import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
 import type { frontTlsOptions } from '../tls/files.ts';
-import type { Coordinator } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import { ListenError } from '../server.ts';
 import { TcpConnection } from './connection.ts';
@@ -47,6 +47,11 @@ export class TcpFrontEnd implements TcpContext {
   readonly #server: Server;
   /** Used while the generation serving has no listener of this name (a reload removed it: it runs until restart). */
   readonly #fallbackPolicy: Policy;
+  /** What candidates are chosen from: the generation serving at the time of asking. One function per listener, shared by its connections. */
+  readonly #routingNow = (): Routing => {
+    const generation = this.#options.current();
+    return { coordinators: generation.coordinators, policy: generation.tcp.get(this.name)?.policy ?? this.#fallbackPolicy };
+  };
   #port = 0;
   #isClosing = false;
   #closed: (() => void) | undefined;
@@ -108,8 +113,8 @@ export class TcpFrontEnd implements TcpContext {
     this.connections.add(connection);
   }
 
-  connected(_connection: ListenedConnection, coordinator: Coordinator): void {
-    this.#options.observer.connected(this.name, coordinator.name);
+  connected(coordinator: string): void {
+    this.#options.observer.connected(this.name, coordinator);
   }
 
   finish(connection: ListenedConnection, outcome: TcpOutcome): void {
@@ -158,11 +163,8 @@ export class TcpFrontEnd implements TcpContext {
       socket.destroy();
       return;
     }
-    const clientIp = socket.remoteAddress ?? '';
-    const candidates = new Candidates(() => {
-      const generation = this.#options.current();
-      return { coordinators: generation.coordinators, policy: generation.tcp.get(this.name)?.policy ?? this.#fallbackPolicy };
-    }, { clientIp: clientIp.startsWith('::ffff:') ? clientIp.slice(7) : clientIp });
-    new TcpConnection(this, socket, candidates);
+    // Once per connection: the source-ip policy hashes it, the access line and metrics report it.
+    const clientIp = clientAddress(socket.remoteAddress);
+    new TcpConnection(this, socket, clientIp, new Candidates(this.#routingNow, { clientIp }));
   }
 }

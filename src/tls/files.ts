@@ -108,10 +108,28 @@ export function tlsProblems(config: Config): string[] {
       problems.push(error.message);
     }
   };
-  const terminatesTcp = config.tcp.some((listener) => listener.tls === 'terminate' || listener.tls === 'bridge');
-  if ((config.listen.https || terminatesTcp) && config.tls) check(() => frontTlsOptions(config.tls!));
-  check(() => upstreamTlsOptions(config.upstream.tls));
+  if (needsFrontTls(config)) check(() => frontTlsOptions(config.tls!));
+  if (needsUpstreamTls(config)) check(() => upstreamTlsOptions(config.upstream.tls));
   return problems;
+}
+
+/**
+ * Whether the config uses the proxy's own certificate (`tls`): the HTTPS listener, and TCP
+ * listeners that terminate or bridge. The one test that a start (generation.ts) and --check-config
+ * (tlsProblems) share, so that they read the same files. The schema makes `tls` present then.
+ */
+export function needsFrontTls(config: Config): config is Config & { tls: NonNullable<Config['tls']> } {
+  return config.tls !== undefined && (config.listen.https !== null || config.tcp.some((listener) => listener.tls === 'terminate' || listener.tls === 'bridge'));
+}
+
+/**
+ * Whether anything connects to coordinators over TLS, hence reads upstream.tls: the hs2 pools and
+ * hs2 probes (upstream.mode), the web UI proxy and web UI probes (upstream.webuiMode, defaulting to
+ * upstream.mode), and TCP listeners in bridge mode, whatever upstream.mode says.
+ */
+export function needsUpstreamTls(config: Config): boolean {
+  const { mode, webuiMode } = config.upstream;
+  return mode === 'tls' || webuiMode === 'tls' || config.tcp.some((listener) => listener.tls === 'bridge');
 }
 
 function readFile(key: string, path: string): Buffer {

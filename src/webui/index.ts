@@ -13,7 +13,7 @@ import { fromUpstreamError, ProxyError, toHttpStatus } from '../errors.ts';
 import { hasBody, refusalOf, stripRequestHeaders, upstreamIsChunked } from '../http/guards.ts';
 import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
-import { tlsConnectOptions, upstreamTlsOptions } from '../tls/files.ts';
+import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 import { indexPage, notFoundPage, pageHeaders } from './pages.ts';
@@ -24,6 +24,8 @@ import { failResponse, writeUiResponse } from './response.ts';
 export interface WebUiProxyOptions {
   readonly config: Config;
   readonly coordinators: CoordinatorSet;
+  /** The generation's upstream TLS material (read once there); used when the web UIs are reached over TLS. */
+  readonly tls: UpstreamTlsOptions | undefined;
   readonly logger: Logger;
 }
 
@@ -55,7 +57,7 @@ export class WebUiProxy {
     this.#cookieName = config.cookie.name;
     if (!config.webui.enabled) return;
     const isTls = (config.upstream.webuiMode ?? config.upstream.mode) === 'tls';
-    const tls = isTls ? upstreamTlsOptions(config.upstream.tls) : undefined;
+    const tls = isTls ? options.tls : undefined;
     const peers = new Map<string, string>();
     for (const c of coordinators.all) for (const authority of authoritiesOf(c)) peers.set(authority, `/ui/${c.index}`);
     for (const coordinator of coordinators.all) this.#backends.set(coordinator, this.#buildBackend(coordinator, tls, peers));
@@ -119,7 +121,7 @@ export class WebUiProxy {
     }
   }
 
-  #buildBackend(coordinator: Coordinator, tls: ReturnType<typeof upstreamTlsOptions> | undefined, peers: ReadonlyMap<string, string>): Backend {
+  #buildBackend(coordinator: Coordinator, tls: UpstreamTlsOptions | undefined, peers: ReadonlyMap<string, string>): Backend {
     const { webui, upstream } = this.#config;
     const host = coordinator.config.host;
     // Agent options override request options in Node's Agent#addRequest, so TLS settings live here.

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
+import { needsUpstreamTls, upstreamTlsOptions } from '../../src/tls/files.ts';
 import { CoordinatorRegistry } from '../../src/upstream/registry.ts';
 import { CoordinatorSet } from '../../src/upstream/coordinator-set.ts';
 import { WebUiProxy } from '../../src/webui/index.ts';
@@ -197,8 +198,10 @@ export async function startWebUiHarness(options: {
     ...options.config,
   });
   const logger = options.logger ?? silentLogger;
-  const coordinators = new CoordinatorSet({ config, secrets: config.cookie.secrets, registry: new CoordinatorRegistry(() => 0), tls: undefined, logger });
-  const webui = new WebUiProxy({ config, coordinators, logger });
+  // As a generation does: the upstream TLS material read once, shared by the pools and the web UI proxy.
+  const tls = needsUpstreamTls(config) ? upstreamTlsOptions(config.upstream.tls) : undefined;
+  const coordinators = new CoordinatorSet({ config, secrets: config.cookie.secrets, registry: new CoordinatorRegistry(() => 0), tls, logger });
+  const webui = new WebUiProxy({ config, coordinators, tls, logger });
   const server = createHttpsServer({ cert: readCert('proxy.pem'), key: readCert('proxy-key.pem') }, (req, res) => webui.handle(req, res));
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

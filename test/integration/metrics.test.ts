@@ -3,48 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { readCert } from '../helpers/certs.ts';
+import { parseExposition, pick } from '../helpers/exposition.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** Prometheus text format 0.0.4: every non-comment line is `name{labels} value`. */
-export function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) {
-      if (line.startsWith('#')) expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/);
-      continue;
-    }
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    const labelText = match[2] ?? '';
-    const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
-    let consumed = 0;
-    for (const label of labelText.matchAll(labelPattern)) {
-      labels[label[1]!] = label[2]!;
-      consumed += label[0].length;
-    }
-    if (consumed !== labelText.length) throw new Error(`bad labels: ${line}`);
-    // Prometheus parses values with Go's strconv.ParseFloat: NaN in any case, ±Inf.
-    const text = match[3]!;
-    const value = /^nan$/i.test(text) ? NaN : text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text);
-    if (Number.isNaN(value) && !/^nan$/i.test(text)) throw new Error(`bad value: ${line}`);
-    samples.push({ name: match[1]!, labels, value });
-  }
-  return samples;
-}
-
-function pick(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
 
 describe('metrics', () => {
   let harness: Harness;

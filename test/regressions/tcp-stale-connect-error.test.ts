@@ -70,7 +70,7 @@ async function connectingToSecond(): Promise<{ connection: TcpConnection; client
     finish: (_connection, ended) => finish(ended),
   };
   let connection!: TcpConnection;
-  const front = await listen((accepted) => (connection = new TcpConnection(context, accepted, candidates)));
+  const front = await listen((accepted) => (connection = new TcpConnection(context, accepted, '127.0.0.1', candidates)));
   const client = netConnect({ host: '127.0.0.1', port: portOf(front) });
   client.on('error', () => undefined);
   sockets.push(client);

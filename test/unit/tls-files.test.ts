@@ -1,7 +1,8 @@
 import { createSecureContext } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
-import { tlsConnectOptions, upstreamTlsOptions } from '../../src/tls/files.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { needsFrontTls, needsUpstreamTls, tlsConnectOptions, tlsProblems, upstreamTlsOptions } from '../../src/tls/files.ts';
 import { certPath } from '../helpers/certs.ts';
 
 const upstreamTls = (tls: Record<string, unknown> = {}) =>
@@ -34,5 +35,35 @@ describe('tlsConnectOptions', () => {
     expect(tlsConnectOptions(undefined, 'h').rejectUnauthorized).toBe(true);
     expect(tlsConnectOptions(upstreamTls(), 'h').rejectUnauthorized).toBe(true);
     expect(tlsConnectOptions(upstreamTls({ rejectUnauthorized: false }), 'h').rejectUnauthorized).toBe(false);
+  });
+});
+
+describe('needsFrontTls and needsUpstreamTls: which TLS material a config uses (a start and --check-config read the same)', () => {
+  const front = { certFile: certPath('proxy.pem'), keyFile: certPath('proxy-key.pem') };
+  const httpOnly = { http: { port: 8080 }, https: null };
+  const config = (input: Partial<ConfigInput>) => validateConfig({ coordinators: [{ name: 'a', host: 'h' }], admin: null, ...input });
+  const tcp = (tls: 'none' | 'passthrough' | 'terminate' | 'bridge') => [{ name: 'hs2', port: 21050, tls }];
+
+  it.each<[string, Partial<ConfigInput>, boolean, boolean]>([
+    ['https, upstream plain', { listen: { https: { port: 8443 } }, tls: front }, true, false],
+    ['upstream.mode tls (hs2 pools and probes)', { listen: httpOnly, upstream: { mode: 'tls' } }, false, true],
+    ['upstream.mode tls, webuiMode plain', { listen: httpOnly, upstream: { mode: 'tls', webuiMode: 'plain' } }, false, true],
+    ['upstream.webuiMode tls only (web UI proxy and probes)', { listen: httpOnly, upstream: { mode: 'plain', webuiMode: 'tls' } }, false, true],
+    ['a TCP bridge, upstream.mode plain', { listen: httpOnly, tls: front, tcp: tcp('bridge') }, true, true],
+    ['a TCP terminate, upstream.mode plain', { listen: httpOnly, tls: front, tcp: tcp('terminate') }, true, false],
+    ['a TCP passthrough', { listen: httpOnly, tcp: tcp('passthrough') }, false, false],
+    ['a plain TCP listener, tls given but unused', { listen: httpOnly, tls: front, tcp: tcp('none') }, false, false],
+  ])('%s: front %s, upstream %s', (_what, input, front, upstream) => {
+    const validated = config(input);
+    expect(needsFrontTls(validated)).toBe(front);
+    expect(needsUpstreamTls(validated)).toBe(upstream);
+  });
+
+  it('tlsProblems checks upstream.tls files only when something uses them', () => {
+    const upstream = { tls: { caFile: certPath('no-such-ca.pem') } };
+    expect(tlsProblems(config({ listen: httpOnly, upstream: { mode: 'plain', ...upstream } }))).toEqual([]);
+    expect(tlsProblems(config({ listen: httpOnly, tls: front, tcp: tcp('bridge'), upstream: { mode: 'plain', ...upstream } }))).toEqual([
+      expect.stringMatching(/^upstream\.tls\.caFile: cannot read .*no-such-ca\.pem: no such file$/),
+    ]);
   });
 });
