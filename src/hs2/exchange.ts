@@ -36,6 +36,8 @@ export interface ExchangeContext {
   readonly monitor: HealthMonitor;
   readonly finish: OutcomeSink;
   readonly logger: Logger;
+  /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs (the handler owns it). */
+  readonly bodyIdle: IdleWatch;
 }
 
 /** One request as the handler prepared it. */
@@ -53,8 +55,6 @@ export interface ExchangeRequest {
   readonly forwardCookie: string | undefined;
   readonly candidates: Candidates;
   readonly startedAt: number;
-  /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs. */
-  readonly bodyIdle: IdleWatch;
 }
 
 export class Hs2Exchange implements InFlight {
@@ -180,7 +180,7 @@ export class Hs2Exchange implements InFlight {
    */
   #streamBody() {
     const request = this.#request;
-    const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdle);
+    const stream = streamRemainingBody(request.body.prefix, request.req, this.#context.bodyIdle);
     stream.once('error', (error: Error) => this.#interrupt(error));
     return stream;
   }
