@@ -43,13 +43,11 @@ export function isEvidence(error: ProxyError, implicatingFailures: number): bool
 }
 
 /**
- * The error to answer with once no replay is possible. A coordinator that failed before answering
- * (a replayable failure) with no peer left to try is DESIGN §4's "no coordinator available"
- * (503 + Retry-After, which impyla and impala-shell honour), not a 502 the client cannot tell from
- * a broken proxy. A certificate or protocol failure is a misconfiguration, not an absence: it stays
- * a 502 that names the cause.
+ * The error to answer with once no replay is possible. With no peer left to try, a failure that
+ * `meansUnavailable` (errors.ts) is DESIGN §4's "no coordinator available", not a 502 the client
+ * cannot tell from a broken proxy.
  */
 export function answerFor(error: ProxyError, hasPeer: boolean): ProxyError {
-  if (!error.replayable || hasPeer || error.code === 'UPSTREAM_TLS' || error.code === 'UPSTREAM_PROTOCOL') return error;
+  if (hasPeer || !error.meansUnavailable) return error;
   return new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
 }
