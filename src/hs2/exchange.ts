@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ProxyError, fromUpstreamError, toHttpStatus } from '../errors.ts';
 import { isHopByHop } from '../http/headers.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
@@ -18,7 +19,6 @@ import type { AttemptRecord, OutcomeSink, RepinReason, Verdict } from './outcome
 import type { RequestBody } from './request-body.ts';
 import { streamRemainingBody } from './request-body.ts';
 import type { Hs2RequestHead } from './request-head.ts';
-import { respondText, unavailableText } from './respond.ts';
 import type { RouteDecision } from './route.ts';
 import type { RpcLimits } from './rpc-limits.ts';
 import { readOpenSessionReply, readReplyStatusCode, type SniffedRequest } from './sniff.ts';
@@ -26,6 +26,8 @@ import { upstreamHeaders, type HeaderSettings } from './upstream-headers.ts';
 
 /** OpenSession and CloseSession replies are small; one larger than this is not inspected. */
 const maxInspectedReplyBytes = 64 * 1024;
+
+const unavailableText = 'no Impala coordinator is available, retry later\n';
 
 /** What every exchange of one generation shares, built once. */
 export interface ExchangeContext {
