@@ -21,7 +21,7 @@ export interface RequestBody {
  * (`CLIENT_TIMEOUT`, 408). The caller answers 408 with `Connection: close` when no response has
  * started (else destroys the response): the connection must not be kept, its body is unread.
  */
-export function bodyIdleTimeout(idleTimeoutMs: number): ProxyError {
+function bodyIdleTimeout(idleTimeoutMs: number): ProxyError {
   return new ProxyError('CLIENT_TIMEOUT', `no request body byte from the client for ${idleTimeoutMs} ms`);
 }
 
@@ -86,7 +86,7 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idle: I
 }
 
 /** Bytes read ahead of the upstream: enough for a client at full speed to fill and then wait. */
-export const readAheadBytes = 64 * 1024;
+const readAheadBytes = 64 * 1024;
 
 /**
  * The body to send upstream for a request that did not fit the replay limit: prefix, then the rest
