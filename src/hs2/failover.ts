@@ -2,10 +2,13 @@
 //
 // Replaying to a *different* coordinator is always safe: sessions and operations live on one
 // coordinator, so a peer rejects a session-bound RPC without running it ("Invalid session id"),
-// and an OpenSession replayed there opens a fresh session. A request is replayed at most once: a
-// request that failed on two coordinators is more likely the request's fault than theirs, and
+// and an OpenSession replayed there opens a fresh session. Of the failures a request may have
+// caused (`implicatesRequest`: a reset, an expired limit, invalid HTTP) only the first is replayed:
+// a request that broke two coordinators is more likely the request's fault than theirs, and
 // sending it round the whole cluster only spreads the damage (issue: one malformed body reset
-// every coordinator in turn and marked them all down).
+// every coordinator in turn and marked them all down). A failure it cannot have caused (a refused
+// or timed-out connect, a failed handshake, a coordinator marked down) moves it to the next
+// candidate every time, until none is left.
 import { ProxyError } from '../errors.ts';
 
 export type FailureAction =
@@ -35,8 +38,8 @@ export function decideFailure(facts: FailureFacts): FailureAction {
 
 /**
  * Whether a failure counts against the coordinator (passive health). Once a request broke one
- * coordinator, the same kind of break on the next is evidence about the request, not about that
- * peer (STYLE rule 12); a refused connect is about the peer whatever the request.
+ * coordinator, any further failure it may have caused is evidence about the request, not about
+ * that peer (STYLE rule 12); a refused connect is about the peer whatever the request.
  */
 export function isEvidence(error: ProxyError, implicatingFailures: number): boolean {
   return error.isEvidence && (!error.implicatesRequest || implicatingFailures === 0);
