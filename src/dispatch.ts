@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerProbe, probeKind, type Readiness } from './admin/probes.ts';
 import type { Generation } from './generation.ts';
-import { respondText } from './hs2/respond.ts';
+import { respondText } from './http/respond.ts';
 import type { Logger } from './log.ts';
 import type { RequestRouter } from './server.ts';
 

@@ -20,23 +20,30 @@ interface ErrorKind {
    * timed-out connect, a failed TLS handshake, or the proxy's own failover.
    */
   readonly implicatesRequest: boolean;
+  /**
+   * With no peer left to try, the client is told that no coordinator is available (503 +
+   * Retry-After, DESIGN §4; impyla and impala-shell honour it) instead of this error: the
+   * coordinator failed before it answered. Never for a certificate or protocol failure: that is a
+   * misconfiguration, answered as itself (a 502 that names the cause). Implies `replayable`.
+   */
+  readonly meansUnavailable: boolean;
 }
 
 const kinds = {
-  UPSTREAM_CONNECT_REFUSED: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false },
-  UPSTREAM_CONNECT_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: false },
-  UPSTREAM_TLS: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false },
-  UPSTREAM_RESET: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true },
-  UPSTREAM_HEADERS_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: true },
-  UPSTREAM_BODY_TIMEOUT: { source: 'upstream', status: 504, replayable: false, isEvidence: true, implicatesRequest: true },
-  UPSTREAM_DOWN: { source: 'upstream', status: 502, replayable: true, isEvidence: false, implicatesRequest: false },
-  UPSTREAM_PROTOCOL: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true },
-  NO_COORDINATOR: { source: 'upstream', status: 503, replayable: false, isEvidence: false, implicatesRequest: false },
-  CLIENT_ABORTED: { source: 'client', status: 499, replayable: false, isEvidence: false, implicatesRequest: false },
-  CLIENT_BAD_REQUEST: { source: 'client', status: 400, replayable: false, isEvidence: false, implicatesRequest: false },
-  CLIENT_METHOD_NOT_ALLOWED: { source: 'client', status: 405, replayable: false, isEvidence: false, implicatesRequest: false },
-  CLIENT_TIMEOUT: { source: 'client', status: 408, replayable: false, isEvidence: false, implicatesRequest: false },
-  INTERNAL: { source: 'internal', status: 500, replayable: false, isEvidence: false, implicatesRequest: false },
+  UPSTREAM_CONNECT_REFUSED: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false, meansUnavailable: true },
+  UPSTREAM_CONNECT_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: false, meansUnavailable: true },
+  UPSTREAM_TLS: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: false, meansUnavailable: false },
+  UPSTREAM_RESET: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true, meansUnavailable: true },
+  UPSTREAM_HEADERS_TIMEOUT: { source: 'upstream', status: 504, replayable: true, isEvidence: true, implicatesRequest: true, meansUnavailable: true },
+  UPSTREAM_BODY_TIMEOUT: { source: 'upstream', status: 504, replayable: false, isEvidence: true, implicatesRequest: true, meansUnavailable: false },
+  UPSTREAM_DOWN: { source: 'upstream', status: 502, replayable: true, isEvidence: false, implicatesRequest: false, meansUnavailable: true },
+  UPSTREAM_PROTOCOL: { source: 'upstream', status: 502, replayable: true, isEvidence: true, implicatesRequest: true, meansUnavailable: false },
+  NO_COORDINATOR: { source: 'upstream', status: 503, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
+  CLIENT_ABORTED: { source: 'client', status: 499, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
+  CLIENT_BAD_REQUEST: { source: 'client', status: 400, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
+  CLIENT_METHOD_NOT_ALLOWED: { source: 'client', status: 405, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
+  CLIENT_TIMEOUT: { source: 'client', status: 408, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
+  INTERNAL: { source: 'internal', status: 500, replayable: false, isEvidence: false, implicatesRequest: false, meansUnavailable: false },
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof kinds;
@@ -47,6 +54,7 @@ export class ProxyError extends Error {
   readonly replayable: boolean;
   readonly isEvidence: boolean;
   readonly implicatesRequest: boolean;
+  readonly meansUnavailable: boolean;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -56,6 +64,7 @@ export class ProxyError extends Error {
     this.replayable = kinds[code].replayable;
     this.isEvidence = kinds[code].isEvidence;
     this.implicatesRequest = kinds[code].implicatesRequest;
+    this.meansUnavailable = kinds[code].meansUnavailable;
   }
 }
 

@@ -172,7 +172,7 @@ function listen(kind: Listener['kind'], server: Server, host: string, port: numb
       const listener: Listener = { kind, server, host, port: (server.address() as AddressInfo).port, active, ...(handshaking && { handshaking }), isClosing: false };
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         active.add(res);
-        res.once('close', forget);
+        res.on('close', forget); // 'close' comes once per response; `once` would wrap `forget` per request
         // A request that arrives on a kept-alive connection during shutdown is served, then its
         // connection closes (Connection: close).
         if (listener.isClosing) res.shouldKeepAlive = false;

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OperatorState } from '../config/schema.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyMetrics } from '../metrics/metrics.ts';
 import { renderStatusPage } from '../status/page.ts';
@@ -55,8 +56,7 @@ export async function startAdminListener(host: string, port: number, target: Adm
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     handleAdmin(req, res, target, logger).catch((error: unknown) => {
       logger.error({ err: error, event: 'admin-error' }, 'admin request failed');
-      if (!res.headersSent) sendText(res, 500, 'internal error\n');
-      else res.destroy();
+      if (!respondText(res, 500, 'internal error\n')) res.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -75,7 +75,7 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
   const probe = probeKind(req);
   if (probe !== undefined) return answerProbe(probe, req, res, () => target.readiness());
   if (!isAuthorized(req, target.token())) {
-    sendText(res, 401, 'admin token required: Authorization: Bearer <admin.token>\n', { 'www-authenticate': 'Bearer realm="impala-ha-proxy admin"' });
+    respondText(res, 401, 'admin token required: Authorization: Bearer <admin.token>\n', { 'www-authenticate': 'Bearer realm="impala-ha-proxy admin"' });
     return;
   }
   const url = new URL(req.url ?? '/', 'http://admin');
@@ -97,27 +97,42 @@ async function handleAdmin(req: IncomingMessage, res: ServerResponse, target: Ad
     return;
   }
   if (path === '/admin/reload') {
-    if (req.method !== 'POST') return sendText(res, 405, 'use POST\n', { allow: 'POST' });
+    if (req.method !== 'POST') {
+      respondText(res, 405, 'use POST\n', { allow: 'POST' });
+      return;
+    }
     req.resume();
     return reloadConfig(req, res, target, logger);
   }
   const match = operatorPath.exec(path);
   if (match !== null) {
-    if (req.method !== 'POST') return sendText(res, 405, 'use POST\n', { allow: 'POST' });
+    if (req.method !== 'POST') {
+      respondText(res, 405, 'use POST\n', { allow: 'POST' });
+      return;
+    }
     req.resume(); // no body is expected; drain whatever came
     const [, key, action] = match as unknown as [string, string, string];
-    if (!Object.hasOwn(operatorActions, action)) return sendText(res, 404, `unknown action "${action}": use drain, enable or disable\n`);
+    if (!Object.hasOwn(operatorActions, action)) {
+      respondText(res, 404, `unknown action "${action}": use drain, enable or disable\n`);
+      return;
+    }
     const change = await target.setOperatorState(key, action as OperatorAction, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
-    if (change === undefined) return sendText(res, 404, `no coordinator "${key}" (use its 1-based number or its name)\n`);
+    if (change === undefined) {
+      respondText(res, 404, `no coordinator "${key}" (use its 1-based number or its name)\n`);
+      return;
+    }
     target.metrics.countAdminAction(action);
     return sendBody(req, res, 200, 'application/json; charset=utf-8', `${JSON.stringify(change)}\n`);
   }
-  sendText(res, 404, 'not found: /status, /status?format=json, /metrics, /healthz, /readyz, POST /admin/coordinators/<n|name>/{drain,enable,disable}, POST /admin/reload\n');
+  respondText(res, 404, 'not found: /status, /status?format=json, /metrics, /healthz, /readyz, POST /admin/coordinators/<n|name>/{drain,enable,disable}, POST /admin/reload\n');
 }
 
 /** 200 with the reload summary; 409 when the new config is refused (the running one keeps serving). */
 async function reloadConfig(req: IncomingMessage, res: ServerResponse, target: AdminTarget, logger: Logger): Promise<void> {
-  if (target.reload === undefined) return sendText(res, 501, 'reload is not available: this proxy was not started from a config file\n');
+  if (target.reload === undefined) {
+    respondText(res, 501, 'reload is not available: this proxy was not started from a config file\n');
+    return;
+  }
   const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
   logger.info({ event: 'admin', who, action: 'reload' }, `admin: reload requested by ${who}`);
   target.metrics.countAdminAction('reload');
@@ -145,11 +160,6 @@ function isAuthorized(req: IncomingMessage, token: string | undefined): boolean 
 function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 /** Stops the admin listener at once: its requests are short, and none is worth waiting for at shutdown. */

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ProxyError, fromUpstreamError, toHttpStatus } from '../errors.ts';
 import { isHopByHop } from '../http/headers.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
@@ -18,7 +19,6 @@ import type { AttemptRecord, OutcomeSink, RepinReason, Verdict } from './outcome
 import type { RequestBody } from './request-body.ts';
 import { streamRemainingBody } from './request-body.ts';
 import type { Hs2RequestHead } from './request-head.ts';
-import { respondText, unavailableText } from './respond.ts';
 import type { RouteDecision } from './route.ts';
 import type { RpcLimits } from './rpc-limits.ts';
 import { readOpenSessionReply, readReplyStatusCode, type SniffedRequest } from './sniff.ts';
@@ -26,6 +26,8 @@ import { upstreamHeaders, type HeaderSettings } from './upstream-headers.ts';
 
 /** OpenSession and CloseSession replies are small; one larger than this is not inspected. */
 const maxInspectedReplyBytes = 64 * 1024;
+
+const unavailableText = 'no Impala coordinator is available, retry later\n';
 
 /** What every exchange of one generation shares, built once. */
 export interface ExchangeContext {
@@ -36,6 +38,8 @@ export interface ExchangeContext {
   readonly monitor: HealthMonitor;
   readonly finish: OutcomeSink;
   readonly logger: Logger;
+  /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs (the handler owns it). */
+  readonly bodyIdle: IdleWatch;
 }
 
 /** One request as the handler prepared it. */
@@ -53,8 +57,6 @@ export interface ExchangeRequest {
   readonly forwardCookie: string | undefined;
   readonly candidates: Candidates;
   readonly startedAt: number;
-  /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs. */
-  readonly bodyIdle: IdleWatch;
 }
 
 export class Hs2Exchange implements InFlight {
@@ -180,7 +182,7 @@ export class Hs2Exchange implements InFlight {
    */
   #streamBody() {
     const request = this.#request;
-    const stream = streamRemainingBody(request.body.prefix, request.req, request.bodyIdle);
+    const stream = streamRemainingBody(request.body.prefix, request.req, this.#context.bodyIdle);
     stream.once('error', (error: Error) => this.#interrupt(error));
     return stream;
   }

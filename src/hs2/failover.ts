@@ -2,10 +2,13 @@
 //
 // Replaying to a *different* coordinator is always safe: sessions and operations live on one
 // coordinator, so a peer rejects a session-bound RPC without running it ("Invalid session id"),
-// and an OpenSession replayed there opens a fresh session. A request is replayed at most once: a
-// request that failed on two coordinators is more likely the request's fault than theirs, and
+// and an OpenSession replayed there opens a fresh session. Of the failures a request may have
+// caused (`implicatesRequest`: a reset, an expired limit, invalid HTTP) only the first is replayed:
+// a request that broke two coordinators is more likely the request's fault than theirs, and
 // sending it round the whole cluster only spreads the damage (issue: one malformed body reset
-// every coordinator in turn and marked them all down).
+// every coordinator in turn and marked them all down). A failure it cannot have caused (a refused
+// or timed-out connect, a failed handshake, a coordinator marked down) moves it to the next
+// candidate every time, until none is left.
 import { ProxyError } from '../errors.ts';
 
 export type FailureAction =
@@ -35,21 +38,19 @@ export function decideFailure(facts: FailureFacts): FailureAction {
 
 /**
  * Whether a failure counts against the coordinator (passive health). Once a request broke one
- * coordinator, the same kind of break on the next is evidence about the request, not about that
- * peer (STYLE rule 12); a refused connect is about the peer whatever the request.
+ * coordinator, any further failure it may have caused is evidence about the request, not about
+ * that peer (STYLE rule 12); a refused connect is about the peer whatever the request.
  */
 export function isEvidence(error: ProxyError, implicatingFailures: number): boolean {
   return error.isEvidence && (!error.implicatesRequest || implicatingFailures === 0);
 }
 
 /**
- * The error to answer with once no replay is possible. A coordinator that failed before answering
- * (a replayable failure) with no peer left to try is DESIGN §4's "no coordinator available"
- * (503 + Retry-After, which impyla and impala-shell honour), not a 502 the client cannot tell from
- * a broken proxy. A certificate or protocol failure is a misconfiguration, not an absence: it stays
- * a 502 that names the cause.
+ * The error to answer with once no replay is possible. With no peer left to try, a failure that
+ * `meansUnavailable` (errors.ts) is DESIGN §4's "no coordinator available", not a 502 the client
+ * cannot tell from a broken proxy.
  */
 export function answerFor(error: ProxyError, hasPeer: boolean): ProxyError {
-  if (!error.replayable || hasPeer || error.code === 'UPSTREAM_TLS' || error.code === 'UPSTREAM_PROTOCOL') return error;
+  if (hasPeer || !error.meansUnavailable) return error;
   return new ProxyError('NO_COORDINATOR', `no other coordinator is available: ${error.message}`, { cause: error });
 }

@@ -9,6 +9,7 @@ import { takeAffinityCookie } from '../affinity/cookie-header.ts';
 import type { Config } from '../config/schema.ts';
 import { ProxyError, toHttpStatus } from '../errors.ts';
 import { clientAddress } from '../http/headers.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import type { CoordinatorSet } from '../upstream/coordinator-set.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
@@ -19,7 +20,6 @@ import { IdleWatch } from './idle-watch.ts';
 import { readRequestBody, type RequestBody } from './request-body.ts';
 import { readRequestHead } from './request-head.ts';
 import { parseRequestTarget } from './request-target.ts';
-import { respondText } from './respond.ts';
 import { routeRequest } from './route.ts';
 import { RpcLimits } from './rpc-limits.ts';
 import type { SessionMap } from './session-map.ts';
@@ -52,8 +52,6 @@ export class Hs2Handler {
   readonly #cookieName: string;
   readonly #keepXForwardedFor: boolean;
   readonly #maxReplayBytes: number;
-  /** Request bodies that go quiet for server.requestBodyIdleTimeoutMs: one sweep for all of them. */
-  readonly #bodyIdle: IdleWatch;
   readonly #sessionOwner: (key: string) => string | undefined;
   /** Responses of this generation not yet closed: its pools close only once there are none. */
   #active = 0;
@@ -72,7 +70,6 @@ export class Hs2Handler {
     this.#cookieName = config.cookie.name;
     this.#keepXForwardedFor = config.upstream.xForwardedFor === 'off';
     this.#maxReplayBytes = config.upstream.maxReplayBytes;
-    this.#bodyIdle = new IdleWatch(config.server.requestBodyIdleTimeoutMs);
     this.#sessionOwner = (key) => this.#sessions.lookup(key);
     // A coordinator needs `rise` good probes to come back; clients should not retry sooner.
     const health = config.health;
@@ -83,12 +80,14 @@ export class Hs2Handler {
       monitor: options.monitor,
       finish: options.finish,
       logger: options.logger,
+      // Request bodies that go quiet: one sweep for all of them, closed with the generation.
+      bodyIdle: new IdleWatch(config.server.requestBodyIdleTimeoutMs),
     };
   }
 
   /** The generation is retired and its requests are done. */
   close(): void {
-    this.#bodyIdle.close();
+    this.#context.bodyIdle.close();
   }
 
   /** Resolves once every request this handler took has its response closed. */
@@ -115,10 +114,10 @@ export class Hs2Handler {
     let body: RequestBody;
     let sniffed: SniffedRequest | undefined;
     try {
-      body = await readRequestBody(req, this.#maxReplayBytes, this.#bodyIdle);
+      body = await readRequestBody(req, this.#maxReplayBytes, this.#context.bodyIdle);
       sniffed = sniffRequest(body.prefix, body.isComplete);
       while (sniffed === undefined && !body.isComplete && body.prefix.length < sniffWindowBytes) {
-        body = await readRequestBody(req, sniffWindowBytes, this.#bodyIdle, body.prefix);
+        body = await readRequestBody(req, sniffWindowBytes, this.#context.bodyIdle, body.prefix);
         sniffed = sniffRequest(body.prefix, body.isComplete);
       }
     } catch (error) {
@@ -145,7 +144,7 @@ export class Hs2Handler {
     const isTls = (req.socket as TLSSocket).encrypted === true;
     const exchange = new Hs2Exchange(
       this.#context,
-      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt, bodyIdle: this.#bodyIdle },
+      { req, res, path: target.path, head, body, sniffed, clientIp, isTls, forwardCookie: cookie.forwardHeader, candidates, startedAt },
       decision,
     );
     exchange.start();

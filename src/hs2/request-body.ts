@@ -21,7 +21,7 @@ export interface RequestBody {
  * (`CLIENT_TIMEOUT`, 408). The caller answers 408 with `Connection: close` when no response has
  * started (else destroys the response): the connection must not be kept, its body is unread.
  */
-export function bodyIdleTimeout(idleTimeoutMs: number): ProxyError {
+function bodyIdleTimeout(idleTimeoutMs: number): ProxyError {
   return new ProxyError('CLIENT_TIMEOUT', `no request body byte from the client for ${idleTimeoutMs} ms`);
 }
 
@@ -32,11 +32,11 @@ function clientGone(cause?: Error): ProxyError {
 /**
  * Resolves once the body ended or more than `keepBytes` arrived; the request is then paused.
  * Rejects with a ProxyError: `CLIENT_ABORTED` when the client goes away first, `CLIENT_TIMEOUT`
- * when `idle.idleTimeoutMs` pass without a body byte (no limit without `idle`). `before`: bytes an
+ * when `idle.idleTimeoutMs` pass without a body byte. `before`: bytes an
  * earlier call read, for a caller that needs more of the prefix (the sniffer, when maxReplayBytes
  * is smaller than a message header).
  */
-export function readRequestBody(req: IncomingMessage, keepBytes: number, idle?: IdleWatch, before?: Buffer): Promise<RequestBody> {
+export function readRequestBody(req: IncomingMessage, keepBytes: number, idle: IdleWatch, before?: Buffer): Promise<RequestBody> {
   return new Promise((resolve, reject) => {
     if (req.readableEnded) {
       resolve({ prefix: before ?? Buffer.alloc(0), isComplete: true });
@@ -80,13 +80,13 @@ export function readRequestBody(req: IncomingMessage, keepBytes: number, idle?: 
     req.on('error', onError);
     req.on('close', onClose);
     // Watched by the handler's one IdleWatch, not a timer per request (idle-watch.ts says why).
-    if (idle !== undefined) watched = idle.watch(() => fail(bodyIdleTimeout(idle.idleTimeoutMs)));
+    watched = idle.watch(() => fail(bodyIdleTimeout(idle.idleTimeoutMs)));
     if (before !== undefined) req.resume(); // paused by the call that read `before`
   });
 }
 
 /** Bytes read ahead of the upstream: enough for a client at full speed to fill and then wait. */
-export const readAheadBytes = 64 * 1024;
+const readAheadBytes = 64 * 1024;
 
 /**
  * The body to send upstream for a request that did not fit the replay limit: prefix, then the rest
@@ -95,11 +95,11 @@ export const readAheadBytes = 64 * 1024;
  * noticed then too, and a client that filled the read-ahead is not blamed for the wait.
  *
  * Errors with `CLIENT_TIMEOUT` after `idle.idleTimeoutMs` without a byte while the proxy is ready for
- * one (no limit when undefined), with `CLIENT_ABORTED` when the client goes away before the end.
+ * one, with `CLIENT_ABORTED` when the client goes away before the end.
  * Listen for 'error' as soon as it is made: undici only listens once a pooled connection takes
  * the request, and an error with no listener is held until a listener or a read comes.
  */
-export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle?: IdleWatch): Readable {
+export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle: IdleWatch): Readable {
   return new RemainingBody(prefix, req, idle);
 }
 
@@ -109,7 +109,7 @@ export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle?:
  */
 class RemainingBody extends Readable {
   readonly #req: IncomingMessage;
-  readonly #idle: IdleWatch | undefined;
+  readonly #idle: IdleWatch;
   #watched: Watched | undefined;
   /** A client failure while nobody listened for 'error' (it would be an uncaught exception). */
   #pendingError: ProxyError | undefined;
@@ -120,7 +120,7 @@ class RemainingBody extends Readable {
     if (!this.#req.complete) this.#fail(clientGone());
   };
 
-  constructor(prefix: Buffer, req: IncomingMessage, idle: IdleWatch | undefined) {
+  constructor(prefix: Buffer, req: IncomingMessage, idle: IdleWatch) {
     super({ highWaterMark: prefix.length + readAheadBytes });
     this.#req = req;
     this.#idle = idle;
@@ -148,10 +148,8 @@ class RemainingBody extends Readable {
   #flow(): void {
     if (this.#req.readableEnded || this.destroyed) return;
     const idle = this.#idle;
-    if (idle !== undefined) {
-      if (this.#watched === undefined) this.#watched = idle.watch(() => this.#fail(bodyIdleTimeout(idle.idleTimeoutMs)));
-      else this.#watched.touch();
-    }
+    if (this.#watched === undefined) this.#watched = idle.watch(() => this.#fail(bodyIdleTimeout(idle.idleTimeoutMs)));
+    else this.#watched.touch();
     this.#req.resume();
   }
 

@@ -189,7 +189,3 @@ export function attempt<T>(read: () => T): T | undefined {
     throw error;
   }
 }
-
-export function isTruncated(error: unknown): boolean {
-  return error === truncated;
-}

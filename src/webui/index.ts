@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.ts';
 import { fromUpstreamError, ProxyError, toHttpStatus } from '../errors.ts';
 import { hasBody, refusalOf, stripRequestHeaders, upstreamIsChunked } from '../http/guards.ts';
 import { clientAddress } from '../http/headers.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
@@ -64,18 +65,26 @@ export class WebUiProxy {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    if (!this.#config.webui.enabled) return this.#respondText(res, 404, 'the web UI proxy is disabled (webui.enabled: false)\n');
-    if (this.#closed) return this.#respondText(res, 503, 'the proxy is shutting down\n');
+    if (!this.#config.webui.enabled) {
+      respondText(res, 404, 'the web UI proxy is disabled (webui.enabled: false)\n');
+      return;
+    }
+    if (this.#closed) {
+      respondText(res, 503, 'the proxy is shutting down\n');
+      return;
+    }
     const refusal = refusalOf(req);
     if (refusal !== undefined) {
       if (refusal.isClosing) res.setHeader('connection', 'close');
       if (refusal.status === 405) res.setHeader('allow', 'GET, HEAD, POST');
-      return this.#respondText(res, refusal.status, `rejected request: ${refusal.reason}\n`);
+      respondText(res, refusal.status, `rejected request: ${refusal.reason}\n`);
+      return;
     }
     const target = parseUiTarget(req.url ?? '/');
     switch (target.kind) {
       case 'invalid':
-        return this.#respondText(res, 400, `bad web UI path: ${target.reason}\n`);
+        respondText(res, 400, `bad web UI path: ${target.reason}\n`);
+        return;
       case 'index':
         return this.#respondPage(req, res, 200, () => indexPage(this.#coordinators.all));
       case 'redirect': {
@@ -102,7 +111,7 @@ export class WebUiProxy {
     } catch (error) {
       // Node's http.request throws synchronously on a path it will not send (ERR_UNESCAPED_CHARACTERS).
       this.#logger.debug({ event: 'webui-request-rejected', code: (error as NodeJS.ErrnoException).code }, (error as Error).message);
-      this.#respondText(res, 400, 'bad web UI request\n');
+      respondText(res, 400, 'bad web UI request\n');
     }
   }
 
@@ -205,17 +214,12 @@ export class WebUiProxy {
   #respondPage(req: IncomingMessage, res: ServerResponse, status: number, render: () => string): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      return this.#respondText(res, 405, `${req.method} is not supported here\n`);
+      respondText(res, 405, `${req.method} is not supported here\n`);
+      return;
     }
     const body = render();
     res.writeHead(status, { ...pageHeaders, 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
-  }
-
-  #respondText(res: ServerResponse, status: number, text: string): void {
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-    res.end(text);
   }
 }
 

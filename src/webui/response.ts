@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { connectionListed, isHopByHop } from '../http/headers.ts';
+import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import { hasRewritableLocation, type UiRewriter } from './rewrite.ts';
 
@@ -159,6 +160,5 @@ export function failResponse(res: ServerResponse, status: number, text: string):
     return;
   }
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+  respondText(res, status, text);
 }

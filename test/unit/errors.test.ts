@@ -106,3 +106,31 @@ describe('toHttpStatus and ProxyError', () => {
     expect(error.cause).toBe(cause);
   });
 });
+
+describe('meansUnavailable', () => {
+  // A Record over ErrorCode: a new code does not compile until it has a row here.
+  const meansUnavailable: Record<ErrorCode, boolean> = {
+    UPSTREAM_CONNECT_REFUSED: true,
+    UPSTREAM_CONNECT_TIMEOUT: true,
+    UPSTREAM_TLS: false,
+    UPSTREAM_RESET: true,
+    UPSTREAM_HEADERS_TIMEOUT: true,
+    UPSTREAM_BODY_TIMEOUT: false,
+    UPSTREAM_DOWN: true,
+    UPSTREAM_PROTOCOL: false,
+    NO_COORDINATOR: false,
+    CLIENT_ABORTED: false,
+    CLIENT_BAD_REQUEST: false,
+    CLIENT_METHOD_NOT_ALLOWED: false,
+    CLIENT_TIMEOUT: false,
+    INTERNAL: false,
+  };
+
+  it.each(Object.entries(meansUnavailable) as [ErrorCode, boolean][])('%s: %s', (code, expected) => {
+    const error = new ProxyError(code, 'message');
+    expect(error.meansUnavailable).toBe(expected);
+    // Only a failure before the coordinator answered (replayable) can mean it is not there; of
+    // those, certificate and protocol failures are misconfigurations (the rule answerFor had).
+    expect(error.meansUnavailable).toBe(error.replayable && code !== 'UPSTREAM_TLS' && code !== 'UPSTREAM_PROTOCOL');
+  });
+});
