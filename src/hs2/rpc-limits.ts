@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.ts';
  * unbounded with 0), and the metadata operations GetSchemas/GetTables/GetColumns/GetFunctions/
  * GetPrimaryKeys/GetCrossReference (they run in the frontend and can wait for the catalog).
  */
-const promptRpcs: readonly string[] = [
+export const promptRpcs: readonly string[] = [
   'OpenSession',
   'CloseSession',
   'GetInfo',
