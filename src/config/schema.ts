@@ -290,6 +290,11 @@ const configShape = (file: FilePath, secret: Secret) => ({
        */
       requestBodyIdleTimeoutMs: positiveMs.default(30_000),
       /**
+       * Longest time a response may wait for the client to take bytes (its socket buffer full): a
+       * client that stops reading holds a connection of its coordinator's pool until then.
+       */
+      responseDrainTimeoutMs: positiveMs.default(60_000),
+      /**
        * Idle client keep-alive connections are closed after this long. Hours, not minutes: impalad
        * never closes an idle client connection (unless --idle_session_timeout expires all of its
        * sessions), and impala-shell 4.6+ keeps one connection per shell and prints a BrokenPipe/

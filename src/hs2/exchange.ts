@@ -13,7 +13,7 @@ import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import type { InFlight } from '../upstream/registry.ts';
 import type { Candidates } from './candidates.ts';
-import type { IdleWatch } from './idle-watch.ts';
+import type { IdleWatch, Watched } from './idle-watch.ts';
 import { answerFor, decideFailure, isEvidence } from './failover.ts';
 import type { AttemptRecord, OutcomeSink, RepinReason, Verdict } from './outcome.ts';
 import type { RequestBody } from './request-body.ts';
@@ -40,6 +40,8 @@ export interface ExchangeContext {
   readonly logger: Logger;
   /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs (the handler owns it). */
   readonly bodyIdle: IdleWatch;
+  /** Watches a response the client stopped taking, for server.responseDrainTimeoutMs (the handler owns it). */
+  readonly responseDrain: IdleWatch;
 }
 
 /** One request as the handler prepared it. */
@@ -72,6 +74,8 @@ export class Hs2Exchange implements InFlight {
   #setCookie: boolean;
   #stripAuth: boolean;
   #controller: Dispatcher.DispatchController | undefined;
+  /** While the client's socket buffer is full: watched for server.responseDrainTimeoutMs. */
+  #stall: Watched | undefined;
   #attempt: Attempt | undefined;
   #attemptStartedAt = 0;
   readonly #attempts: AttemptRecord[] = [];
@@ -224,10 +228,17 @@ export class Hs2Exchange implements InFlight {
       else this.#inspected = undefined;
     }
     const res = this.#request.res;
-    // Backpressure: most replies fit the socket buffer, so the drain listener is added only when needed.
+    // Backpressure: most replies fit the socket buffer, so the drain listener is added only when
+    // needed. The paused reply holds a pooled connection (undici's body timeout does not run while
+    // paused): a client that takes nothing for responseDrainTimeoutMs is cut, freeing it.
     if (!res.write(chunk)) {
       controller.pause();
-      res.once('drain', () => controller.resume());
+      this.#stall = this.#context.responseDrain.watch(() => this.#onClientStalled());
+      res.once('drain', () => {
+        this.#stall?.stop();
+        this.#stall = undefined;
+        controller.resume();
+      });
     }
   }
 
@@ -299,6 +310,11 @@ export class Hs2Exchange implements InFlight {
     }
   }
 
+  #onClientStalled(): void {
+    this.#error ??= new ProxyError('CLIENT_TIMEOUT', `client took no response bytes for ${this.#context.responseDrain.idleTimeoutMs} ms`);
+    this.#request.res.destroy(); // the close that follows ends the exchange (#onClientClose)
+  }
+
   #onClientClose(): void {
     if (this.#request.res.writableFinished || this.#isDone) return;
     this.#isDone = true;
@@ -322,6 +338,7 @@ export class Hs2Exchange implements InFlight {
     this.#isDone = true;
     if (this.#isFinished) return;
     this.#isFinished = true;
+    this.#stall?.stop();
     const request = this.#request;
     const body = request.body;
     const last = this.#attempts.at(-1);

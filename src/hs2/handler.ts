@@ -82,12 +82,15 @@ export class Hs2Handler {
       logger: options.logger,
       // Request bodies that go quiet: one sweep for all of them, closed with the generation.
       bodyIdle: new IdleWatch(config.server.requestBodyIdleTimeoutMs),
+      // Responses a client stopped reading: the same, for server.responseDrainTimeoutMs.
+      responseDrain: new IdleWatch(config.server.responseDrainTimeoutMs),
     };
   }
 
   /** The generation is retired and its requests are done. */
   close(): void {
     this.#context.bodyIdle.close();
+    this.#context.responseDrain.close();
   }
 
   /** Resolves once every request this handler took has its response closed. */
