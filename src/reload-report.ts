@@ -13,7 +13,7 @@ export interface ReloadSummary {
   readonly changed: readonly string[];
 }
 
-export function logReloadRejected(logger: Logger, serving: number, error: unknown): void {
+function logReloadRejected(logger: Logger, serving: number, error: unknown): void {
   const problems = (error as { problems?: readonly string[] }).problems;
   // A config that does not load lists its problems one a line: in the log line, one line.
   const message = problems !== undefined ? (error as Error).message.replace(/\n\s*/g, '; ') : (error as Error).message;

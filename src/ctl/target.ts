@@ -60,7 +60,7 @@ export function normalizeUrl(text: string): string {
 }
 
 /** admin.host/port/token of a proxy config file, validated by the proxy's schema. */
-export function readAdminSection(path: string): { url: string; token: string | undefined } {
+function readAdminSection(path: string): { url: string; token: string | undefined } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
