@@ -26,14 +26,14 @@ export class WorkerHandle {
   startedAtMs: number | undefined;
   #generation = 0;
   tcpListeners: readonly BoundListener[] = [];
-  readonly outbox: Outbox<ToWorker>;
+  readonly #outbox: Outbox<ToWorker>;
   readonly #pending = new Map<number, (value: unknown) => void>();
 
   constructor(worker: Worker, onSent: (count: number) => void) {
     this.worker = worker;
     this.id = worker.id;
     this.pid = worker.process.pid ?? 0;
-    this.outbox = new Outbox((envelope) => {
+    this.#outbox = new Outbox((envelope) => {
       if (!worker.isConnected()) return;
       // A worker that dies between the check and the write: its exit is handled by the supervisor.
       worker.send(envelope, undefined, () => undefined);
@@ -46,7 +46,7 @@ export class WorkerHandle {
   }
 
   send(message: ToWorker): void {
-    this.outbox.push(message);
+    this.#outbox.push(message);
   }
 
   /** Its start message: from now on it builds, listens and gets every change. */
