@@ -97,10 +97,10 @@ export class HealthMonitor {
   }
 
   /** A reload pointed this name at another address: what was known about the old one is void. */
-  reset(name: string, nowMs = Date.now()): void {
+  reset(name: string): void {
     const state = this.#registry.get(name);
     if (state === undefined) return;
-    state.health = initialHealth(nowMs);
+    state.health = initialHealth(Date.now());
     state.lastProbe = undefined;
     state.isQuiescing = false;
   }
