@@ -9,13 +9,11 @@ export class CookieSecrets {
   readonly #logger: Logger;
   #random: string | undefined;
 
-  /** `random`: a worker's, handed over by the primary. */
-  constructor(logger: Logger, random?: string) {
+  constructor(logger: Logger) {
     this.#logger = logger;
-    this.#random = random;
   }
 
-  /** The random secret, once one was made (or handed over). */
+  /** The random secret, once one was made. */
   get random(): string | undefined {
     return this.#random;
   }

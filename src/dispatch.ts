@@ -32,7 +32,7 @@ export class RequestDispatcher implements RequestRouter {
 }
 
 /** `/ui`, `/ui/…`, `/ui?…`: the only paths that go to the web UI proxy. */
-export function isUiPath(url: string | undefined): boolean {
+function isUiPath(url: string | undefined): boolean {
   if (url === undefined || url.charCodeAt(1) !== 117 /* u */ || !url.startsWith('/ui')) return false;
   const next = url.charCodeAt(3);
   return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;

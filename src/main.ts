@@ -28,6 +28,7 @@ import type { TcpFrontEnd } from './tcp/front-end.ts';
 import type { CoordinatorSet } from './upstream/coordinator-set.ts';
 import { HealthMonitor, reconcileRegistry, type HealthTransition } from './upstream/health-monitor.ts';
 import { CoordinatorRegistry } from './upstream/registry.ts';
+import { hostForUrl } from './url-host.ts';
 
 export type { ReloadSummary };
 
@@ -192,9 +193,4 @@ export async function startProxy(config: Config, logger: Logger, options: StartO
       return closing;
     },
   };
-}
-
-export function hostForUrl(host: string): string {
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return h.includes(':') ? `[${h}]` : h;
 }

@@ -1,6 +1,6 @@
 // How a reload is reported, the same with one process and with workers: one `reload` line with what
 // changed, or one `reload-rejected` line with why (the running config keeps serving), and a
-// warning for keys that only a restart applies.
+// warning for keys that only a restart applies. `ctl reload` prints the same sentence as the log.
 import type { ConfigDiff } from './config/diff.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
@@ -13,7 +13,7 @@ export interface ReloadSummary {
   readonly changed: readonly string[];
 }
 
-export function logReloadRejected(logger: Logger, serving: number, error: unknown): void {
+function logReloadRejected(logger: Logger, serving: number, error: unknown): void {
   const problems = (error as { problems?: readonly string[] }).problems;
   // A config that does not load lists its problems one a line: in the log line, one line.
   const message = problems !== undefined ? (error as Error).message.replace(/\n\s*/g, '; ') : (error as Error).message;
@@ -49,15 +49,19 @@ export function logNeedsRestart(logger: Logger, diff: ConfigDiff): void {
 
 export function logReloaded(logger: Logger, generation: number, diff: ConfigDiff): ReloadSummary {
   const summary = { generation, added: diff.added, removed: diff.removed, changed: diff.changed };
-  logger.info({ event: 'reload', ...summary }, `config reloaded (generation ${generation}): ${describe(diff)}`);
+  logger.info({ event: 'reload', ...summary }, describeReload(summary));
   return summary;
 }
 
-function describe(diff: ConfigDiff): string {
+/**
+ * "config reloaded (generation 2): added c3; changed c1": the `reload` log line, and what `ctl
+ * reload` prints from POST /admin/reload's answer (a field the answer lacks counts as empty).
+ */
+export function describeReload(summary: Partial<ReloadSummary>): string {
   const parts = [
-    diff.added.length > 0 && `added ${diff.added.join(', ')}`,
-    diff.removed.length > 0 && `removed ${diff.removed.join(', ')}`,
-    diff.changed.length > 0 && `changed ${diff.changed.join(', ')}`,
-  ].filter(Boolean);
-  return parts.length > 0 ? parts.join('; ') : 'coordinators unchanged';
+    summary.added?.length ? `added ${summary.added.join(', ')}` : '',
+    summary.removed?.length ? `removed ${summary.removed.join(', ')}` : '',
+    summary.changed?.length ? `changed ${summary.changed.join(', ')}` : '',
+  ].filter((part) => part !== '');
+  return `config reloaded (generation ${summary.generation ?? '?'}): ${parts.length > 0 ? parts.join('; ') : 'coordinators unchanged'}`;
 }

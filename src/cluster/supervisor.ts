@@ -22,22 +22,32 @@ export class WorkerHandle {
   readonly id: number;
   readonly pid: number;
   readonly forkedAtMs = Date.now();
-  phase: WorkerPhase = 'forked';
-  startedAtMs: number | undefined;
+  // Written only by the steps of its life below: start, beginServing, commit, stop.
+  #phase: WorkerPhase = 'forked';
+  #startedAtMs: number | undefined;
   #generation = 0;
-  tcpListeners: readonly BoundListener[] = [];
-  readonly outbox: Outbox<ToWorker>;
+  #tcpListeners: readonly BoundListener[] = [];
+  readonly #outbox: Outbox<ToWorker>;
   readonly #pending = new Map<number, (value: unknown) => void>();
 
   constructor(worker: Worker, onSent: (count: number) => void) {
     this.worker = worker;
     this.id = worker.id;
     this.pid = worker.process.pid ?? 0;
-    this.outbox = new Outbox((envelope) => {
+    this.#outbox = new Outbox((envelope) => {
       if (!worker.isConnected()) return;
       // A worker that dies between the check and the write: its exit is handled by the supervisor.
       worker.send(envelope, undefined, () => undefined);
     }, onSent);
+  }
+
+  get phase(): WorkerPhase {
+    return this.#phase;
+  }
+
+  /** When it said it serves; undefined before. */
+  get startedAtMs(): number | undefined {
+    return this.#startedAtMs;
   }
 
   /** The config generation it serves: the one of its start message, then of each reload it was told to commit. */
@@ -45,21 +55,40 @@ export class WorkerHandle {
     return this.#generation;
   }
 
+  /** Where its TCP listeners are bound, as it said when it began serving. */
+  get tcpListeners(): readonly BoundListener[] {
+    return this.#tcpListeners;
+  }
+
   send(message: ToWorker): void {
-    this.outbox.push(message);
+    this.#outbox.push(message);
   }
 
   /** Its start message: from now on it builds, listens and gets every change. */
   start(message: StartMessage): void {
     this.#generation = message.generation;
-    this.phase = 'starting';
+    this.#phase = 'starting';
     this.send(message);
+  }
+
+  /** It built its generation and listens (its `started` message). */
+  beginServing(tcpListeners: readonly BoundListener[]): void {
+    this.#phase = 'serving';
+    this.#startedAtMs = Date.now();
+    this.#tcpListeners = tcpListeners;
   }
 
   /** Swap in generation `generation` (which it prepared), with the registry as the primary left it. */
   commit(generation: number, state: SharedState): void {
     this.#generation = generation;
     this.send({ type: 'reload-commit', generation, state });
+  }
+
+  /** Drain and exit: told so once it has its start message; one that has none yet is sent SIGTERM. */
+  stop(): void {
+    if (this.#phase === 'forked') this.worker.process.kill('SIGTERM');
+    else this.send({ type: 'shutdown' });
+    this.#phase = 'stopping';
   }
 
   /** The worker's reply, or undefined when it gives none within `deadlineMs` (or dies). */
@@ -184,11 +213,7 @@ export class Supervisor {
   async shutdown(killAfterMs: number): Promise<void> {
     this.#isStopping = true;
     for (const timer of this.#restartTimers) clearTimeout(timer);
-    for (const handle of this.#handles.values()) {
-      if (handle.phase === 'forked') handle.worker.process.kill('SIGTERM');
-      else handle.send({ type: 'shutdown' });
-      handle.phase = 'stopping';
-    }
+    for (const handle of this.#handles.values()) handle.stop();
     const killer = setTimeout(() => {
       for (const handle of this.#handles.values()) {
         this.#options.logger.warn({ event: 'worker-kill', worker: handle.id, pid: handle.pid }, `worker ${handle.id} (pid ${handle.pid}) did not exit within ${killAfterMs} ms of shutdown: killing it`);
@@ -231,9 +256,7 @@ export class Supervisor {
       }
       case 'started': {
         if (handle.phase !== 'starting') return;
-        handle.phase = 'serving';
-        handle.startedAtMs = Date.now();
-        handle.tcpListeners = message.tcpListeners;
+        handle.beginServing(message.tcpListeners);
         this.#options.logger.info({ event: 'worker-started', worker: handle.id, pid: handle.pid, generation: handle.generation }, `worker ${handle.id} (pid ${handle.pid}) serves generation ${handle.generation}`);
         this.#options.onServing(handle);
         if (this.#startup !== undefined && this.serving().length === this.#options.count) this.#startup.resolve();

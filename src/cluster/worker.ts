@@ -87,12 +87,9 @@ export class ProxyWorker {
     this.#client?.metrics.countClusterMessages('to_primary', count);
   }
 
-  /** One message from the primary, in the order sent. */
-  receive(message: ToWorker): void {
+  /** One message from the primary, in the order sent (`start` and `shutdown` are the process entry's). */
+  receive(message: Exclude<ToWorker, { type: 'start' | 'shutdown' }>): void {
     switch (message.type) {
-      case 'start':
-      case 'shutdown':
-        return; // the process entry handles these
       case 'ask':
         void this.#answer(message.question).then(
           (value) => this.#outbox.push({ type: 'reply', id: message.id, value }),

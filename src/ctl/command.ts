@@ -3,6 +3,7 @@
 // of its own (errors.ts).
 import { parseArgs } from 'node:util';
 import type { OperatorChange } from '../admin/server.ts';
+import { describeReload, type ReloadSummary } from '../reload-report.ts';
 import type { StatusSnapshot } from '../status/snapshot.ts';
 import { adminRequest, checkResponse, parseJson, type AdminResponse } from './admin-client.ts';
 import { CtlError, exitCodes, oneLine, type ExitCode } from './errors.ts';
@@ -123,7 +124,7 @@ async function execute(invocation: Invocation): Promise<string> {
   if (command === 'reload') {
     const response = await adminRequest(target, 'POST', '/admin/reload', timeoutMs);
     checkReload(target, response);
-    const summary = parseJson<ReloadAnswer>(target, response, 'reload');
+    const summary = parseJson<Partial<ReloadSummary>>(target, response, 'reload');
     return isJson ? response.body : `${describeReload(summary)}\n`;
   }
   const response = await adminRequest(target, 'POST', `/admin/coordinators/${encodeURIComponent(key!)}/${command}`, timeoutMs);
@@ -135,13 +136,6 @@ async function execute(invocation: Invocation): Promise<string> {
   return isJson ? response.body : `${change.coordinator}: ${change.before} → ${change.after}\n`;
 }
 
-interface ReloadAnswer {
-  readonly generation?: number;
-  readonly added?: readonly string[];
-  readonly removed?: readonly string[];
-  readonly changed?: readonly string[];
-}
-
 function checkReload(target: AdminTarget, response: AdminResponse): void {
   if (response.status === 409) {
     const answer = parseJson<{ message?: string }>(target, response, 'reload');
@@ -150,13 +144,4 @@ function checkReload(target: AdminTarget, response: AdminResponse): void {
   if (response.status === 501) throw new CtlError(exitCodes.reloadUnavailable, `reload: ${oneLine(response.body)} (${target.url})`);
   if (response.status === 404) throw new CtlError(exitCodes.reloadUnavailable, `reload: ${target.url} has no POST /admin/reload (an older impala-ha-proxy?): send it SIGHUP instead`);
   checkResponse(target, response, 'reload');
-}
-
-function describeReload(summary: ReloadAnswer): string {
-  const parts = [
-    summary.added?.length ? `added ${summary.added.join(', ')}` : '',
-    summary.removed?.length ? `removed ${summary.removed.join(', ')}` : '',
-    summary.changed?.length ? `changed ${summary.changed.join(', ')}` : '',
-  ].filter((part) => part !== '');
-  return `config reloaded (generation ${summary.generation ?? '?'}): ${parts.length > 0 ? parts.join('; ') : 'coordinators unchanged'}`;
 }

@@ -11,6 +11,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { formatPath } from '../config/load.ts';
 import { configSchema } from '../config/schema.ts';
+import { hostForUrl } from '../url-host.ts';
 import { CtlError, exitCodes } from './errors.ts';
 
 export const adminUrlVariable = 'IMPALA_HA_PROXY_ADMIN';
@@ -59,7 +60,7 @@ export function normalizeUrl(text: string): string {
 }
 
 /** admin.host/port/token of a proxy config file, validated by the proxy's schema. */
-export function readAdminSection(path: string): { url: string; token: string | undefined } {
+function readAdminSection(path: string): { url: string; token: string | undefined } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -87,12 +88,6 @@ function withTokenFileBesideConfig(section: unknown, configPath: string): unknow
   if (token === null || typeof token !== 'object' || typeof (token as { file?: unknown }).file !== 'string') return section;
   const file = (token as { file: string }).file;
   return isAbsolute(file) ? section : { ...section, token: { ...token, file: resolve(dirname(configPath), file) } };
-}
-
-/** A wildcard bind address is reached on loopback; IPv6 literals need brackets. */
-function hostForUrl(host: string): string {
-  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return h.includes(':') ? `[${h}]` : h;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -20,7 +20,7 @@ export const requestRateChart: ChartSpec = { field: 'requestsPerSec', label: 're
 export const latencyChart: ChartSpec = { field: 'p99Ms', label: 'p99', format: (v) => `${formatNumber(v)} ms`, minimumTop: 1 };
 
 /** 1, 2 or 5 times a power of ten, at least `value`. */
-export function niceTop(value: number): number {
+function niceTop(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 5, 10]) if (step * power >= value * (1 - 1e-9)) return step * power;

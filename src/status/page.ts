@@ -5,7 +5,7 @@ import { latencyChart, renderChart, requestRateChart } from './chart.ts';
 import { escapeHtml } from './escape.ts';
 import type { CoordinatorStatus, StatusSnapshot } from './snapshot.ts';
 
-export const refreshSec = 5;
+const refreshSec = 5;
 
 const css = `
 :root { color-scheme: light dark; --fg: #1d2430; --muted: #667085; --line: #e4e7ec; --bg: #fff; --head: #f7f8fa;
@@ -138,8 +138,6 @@ function shortTime(iso: string): string {
 function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
 }
-
-export { escapeHtml };
 
 /** TCP listeners (binary HS2, Beeswax): one row each, open connections per coordinator. */
 function renderTcpListeners(snapshot: StatusSnapshot): string {

@@ -25,7 +25,8 @@ export class CoordinatorSet {
 
   constructor(options: CoordinatorSetOptions) {
     const { config, registry, logger } = options;
-    for (const coordinator of config.coordinators) registry.obtain(coordinator.name);
+    // Obtained first: the token table is built from every name the registry has seen, these included.
+    const states = config.coordinators.map((coordinator) => registry.obtain(coordinator.name));
     // Names of earlier generations stay in the table: a client pinned to a coordinator removed by a
     // reload is re-pinned as `removed`, not treated as a forgery.
     this.tokens = new TokenTable(options.secrets, [...registry.everConfigured]);
@@ -36,7 +37,7 @@ export class CoordinatorSet {
       return new Coordinator({
         config: coordinatorConfig,
         index: i + 1,
-        state: registry.obtain(coordinatorConfig.name),
+        state: states[i]!,
         upstream: config.upstream,
         tls: options.tls,
         webuiTls,

@@ -1,19 +1,21 @@
 // Process lifetime: the one writer of every coordinator's health, quiescing flag and last probe.
-// Probe rounds (from the current generation's Prober) and request failures (from the hs2 path) go
-// in; transitions come out as events, once each, whichever path noticed them. A transition never
-// feeds back: what the proxy does because of it (moving requests off a coordinator marked down)
-// fails with UPSTREAM_DOWN, which is not evidence (src/errors.ts).
+// Probe rounds and /backends?json answers (from the current generation's Prober) and request
+// failures (from the hs2 path and from TCP connects) go in; transitions and quiescing changes come
+// out as events, once each, whichever path noticed them. A transition never feeds back: what the
+// proxy does because of it (moving requests off a coordinator marked down) fails with
+// UPSTREAM_DOWN, which is not evidence (src/errors.ts).
 //
 // With workers (src/cluster/) the primary's monitor is the one that decides: a worker's monitor
 // forwards the evidence its requests produce (forwardFailure) and applies what the primary
-// decided (applyHealth, applyQuiescing, called only by the worker's sync channel), emitting the
-// same transitions to its own listeners, so that each worker moves its own requests off a
-// coordinator marked down. Only the deciding monitor logs: one health line per transition.
+// decided (applyHealth, applyQuiescing, called only by the worker's sync channel). Deciding and
+// applying write through the same #setHealth and #setQuiescing and tell the same listeners, so
+// that each worker moves its own requests off a coordinator marked down; only a decision is
+// logged, so each change has one line however many processes apply it.
 import type { CoordinatorConfig } from '../config/schema.ts';
 import type { ErrorCode, ProxyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { initialHealth, stepHealth, type HealthInput, type HealthMachine, type HealthSettings, type HealthState } from './health-machine.ts';
-import type { CoordinatorRegistry, ProbeResult } from './registry.ts';
+import type { CoordinatorRegistry, CoordinatorState, ProbeResult } from './registry.ts';
 
 export interface HealthTransition {
   readonly coordinator: string;
@@ -21,6 +23,8 @@ export interface HealthTransition {
   readonly to: HealthState;
   readonly reason: string;
 }
+
+type HealthChange = Omit<HealthTransition, 'coordinator'>;
 
 /** A probe round's verdict: the web UI check and, when configured, the hs2 liveness check together. */
 export interface ProbeRound extends ProbeResult {
@@ -77,36 +81,26 @@ export class HealthMonitor {
   }
 
   /** A worker: the primary's monitor set this coordinator's machine (a transition, or a reset). */
-  applyHealth(name: string, machine: HealthMachine, change: Omit<HealthTransition, 'coordinator'> | undefined): void {
+  applyHealth(name: string, machine: HealthMachine, change: HealthChange | undefined): void {
     const state = this.#registry.get(name);
-    if (state === undefined) return;
-    state.health = machine;
-    if (change === undefined) return;
-    const transition = { coordinator: name, ...change };
-    for (const listener of this.#healthListeners) listener(transition);
+    if (state !== undefined) this.#setHealth(state, machine, change, false);
   }
 
   /** A worker: the primary's monitor saw the coordinator start or stop quiescing. */
   applyQuiescing(name: string, isQuiescing: boolean): void {
-    const state = this.#registry.get(name);
-    if (state === undefined || state.isQuiescing === isQuiescing) return;
-    state.isQuiescing = isQuiescing;
-    for (const listener of this.#quiescingListeners) listener(name, isQuiescing);
+    this.#setQuiescing(name, isQuiescing, false);
   }
 
+  /** The prober: /backends?json says whether the coordinator quiesces. */
   setQuiescing(name: string, isQuiescing: boolean): void {
-    const state = this.#registry.get(name);
-    if (state === undefined || state.isQuiescing === isQuiescing) return;
-    state.isQuiescing = isQuiescing;
-    this.#logger.warn({ event: 'quiescing', coordinator: name, isQuiescing }, `coordinator ${name} ${isQuiescing ? 'is quiescing: draining it' : 'stopped quiescing'}`);
-    for (const listener of this.#quiescingListeners) listener(name, isQuiescing);
+    this.#setQuiescing(name, isQuiescing, true);
   }
 
   /** A reload pointed this name at another address: what was known about the old one is void. */
-  reset(name: string, nowMs = Date.now()): void {
+  reset(name: string): void {
     const state = this.#registry.get(name);
     if (state === undefined) return;
-    state.health = initialHealth(nowMs);
+    state.health = initialHealth(Date.now());
     state.lastProbe = undefined;
     state.isQuiescing = false;
   }
@@ -115,11 +109,28 @@ export class HealthMonitor {
     const state = this.#registry.get(name);
     if (state === undefined) return;
     const step = stepHealth(state.health, input, this.#settings(), Date.now());
-    state.health = step.machine;
-    if (step.change === undefined) return;
-    const transition = { coordinator: name, ...step.change };
-    this.#logger.warn({ event: 'health', coordinator: name, health: transition.to, reason: transition.reason }, `coordinator ${name} is ${transition.to}: ${transition.reason}`);
+    this.#setHealth(state, step.machine, step.change, true);
+  }
+
+  /**
+   * Writes the machine and tells the listeners of a transition. `isDecided`: this monitor stepped
+   * it, rather than a worker applying the primary's; only a decision is logged, one line each.
+   */
+  #setHealth(state: CoordinatorState, machine: HealthMachine, change: HealthChange | undefined, isDecided: boolean): void {
+    state.health = machine;
+    if (change === undefined) return;
+    const transition = { coordinator: state.name, ...change };
+    if (isDecided) this.#logger.warn({ event: 'health', coordinator: state.name, health: transition.to, reason: transition.reason }, `coordinator ${state.name} is ${transition.to}: ${transition.reason}`);
     for (const listener of this.#healthListeners) listener(transition);
+  }
+
+  /** Writes the flag when it changes and tells the listeners; logged only when `isDecided`, as in #setHealth. */
+  #setQuiescing(name: string, isQuiescing: boolean, isDecided: boolean): void {
+    const state = this.#registry.get(name);
+    if (state === undefined || state.isQuiescing === isQuiescing) return;
+    state.isQuiescing = isQuiescing;
+    if (isDecided) this.#logger.warn({ event: 'quiescing', coordinator: name, isQuiescing }, `coordinator ${name} ${isQuiescing ? 'is quiescing: draining it' : 'stopped quiescing'}`);
+    for (const listener of this.#quiescingListeners) listener(name, isQuiescing);
   }
 }
 

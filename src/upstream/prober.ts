@@ -14,6 +14,8 @@ interface Check {
   readonly isUp: boolean;
   readonly isRefused: boolean;
   readonly detail: string;
+  /** The web UI check with health.watchQuiescing: what /backends?json said (undefined: no usable answer). */
+  readonly isQuiescing?: boolean | undefined;
 }
 
 /**
@@ -134,7 +136,10 @@ export class Prober {
       target.hs2 === undefined ? undefined : deadline.race(this.#checkHs2(target.hs2, deadline.signal), `hs2 ${config.hs2Probe.path}`, config.timeoutMs),
     ]);
     deadline.clear();
+    // Closed: a reload retired this generation and may have reset what it knew; report nothing more.
     if (this.#isClosed) return;
+    // A real answer even in a stalled round: only a timeout's verdict is void then.
+    if (webui.isQuiescing !== undefined) monitor.setQuiescing(target.coordinator.name, webui.isQuiescing);
     if (deadline.wasStalled(Math.max(100, config.timeoutMs / 2))) return this.#schedule(target, 0);
     const failed = !webui.isUp ? webui : hs2 !== undefined && !hs2.isUp ? hs2 : undefined;
     const check = failed ?? (hs2 === undefined ? webui : { ...webui, detail: `${webui.detail}, ${hs2.detail}` });
@@ -147,17 +152,14 @@ export class Prober {
   }
 
   async #checkWebui(target: Target, signal: AbortSignal): Promise<Check> {
-    const { config, monitor } = this.#options;
+    const { config } = this.#options;
     const headers: Record<string, string> = this.#authorization ? { authorization: this.#authorization } : {};
     try {
       const response = await target.webui.request({ path: config.path, method: 'GET', headers, signal });
       const text = await response.body.text();
       if (response.statusCode !== 200) return { isUp: false, isRefused: false, detail: `${config.path} answered ${response.statusCode} ${text.trim().slice(0, 80)}` };
-      if (config.watchQuiescing) {
-        const isQuiescing = await this.#readQuiescing(target, headers, signal);
-        if (isQuiescing !== undefined) monitor.setQuiescing(target.coordinator.name, isQuiescing);
-      }
-      return { isUp: true, isRefused: false, detail: `${config.path} answered 200` };
+      const isQuiescing = config.watchQuiescing ? await this.#readQuiescing(target, headers, signal) : undefined;
+      return { isUp: true, isRefused: false, detail: `${config.path} answered 200`, isQuiescing };
     } catch (error) {
       return failedCheck(config.path, error, config.timeoutMs);
     }

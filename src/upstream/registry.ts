@@ -130,10 +130,10 @@ export class CoordinatorRegistry {
   }
 
   /** The entry for a configured name, made on first use. */
-  obtain(name: string, nowMs = Date.now()): CoordinatorState {
+  obtain(name: string): CoordinatorState {
     let state = this.#states.get(name);
     if (state === undefined) {
-      this.#states.set(name, (state = new CoordinatorState(name, this.#sessionCount, nowMs, this.#observer)));
+      this.#states.set(name, (state = new CoordinatorState(name, this.#sessionCount, Date.now(), this.#observer)));
       this.#everConfigured.add(name);
     }
     return state;

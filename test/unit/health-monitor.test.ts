@@ -59,4 +59,16 @@ describe('HealthMonitor with workers', () => {
     monitor.applyHealth('unknown', down, { from: 'up', to: 'down', reason: 'x' }); // not configured here: ignored
     expect(log.lines.filter((l) => l.event === 'health' || l.event === 'quiescing')).toEqual([]);
   });
+
+  it('the deciding monitor logs a quiescing change once, and tells its listeners as a worker does', () => {
+    const { registry, monitor, log } = monitorFor();
+    const quiescing: boolean[] = [];
+    monitor.onQuiescingChange((_, isQuiescing) => quiescing.push(isQuiescing));
+    monitor.setQuiescing('c1', true);
+    monitor.setQuiescing('c1', true);
+    monitor.setQuiescing('c1', false);
+    expect(registry.get('c1')!.isQuiescing).toBe(false);
+    expect(quiescing).toEqual([true, false]);
+    expect(log.lines.filter((l) => l.event === 'quiescing').map((l) => l.isQuiescing)).toEqual([true, false]);
+  });
 });
