@@ -299,6 +299,12 @@ const configShape = (file: FilePath, secret: Secret) => ({
        */
       requestBodyIdleTimeoutMs: positiveMs.default(30_000),
       /**
+       * Slow-upload guard for bodies streamed past upstream.maxReplayBytes (each holds a connection
+       * of its coordinator's streaming pool): after requestBodyIdleTimeoutMs of reading, a body that
+       * arrives slower than this is answered 408 (Apache's mod_reqtimeout MinRate). 0: no minimum.
+       */
+      requestBodyMinBytesPerSec: z.number().int().min(0).default(500),
+      /**
        * Longest time a response may wait for the client to take bytes (its socket buffer full): a
        * client that stops reading holds a connection of its coordinator's pool until then.
        */

@@ -40,6 +40,8 @@ export interface ExchangeContext {
   readonly logger: Logger;
   /** Watches a body streamed past maxReplayBytes for server.requestBodyIdleTimeoutMs (the handler owns it). */
   readonly bodyIdle: IdleWatch;
+  /** server.requestBodyMinBytesPerSec, for bodies streamed past maxReplayBytes. */
+  readonly bodyMinBytesPerSec: number;
   /** Watches a response the client stopped taking, for server.responseDrainTimeoutMs (the handler owns it). */
   readonly responseDrain: IdleWatch;
 }
@@ -186,7 +188,7 @@ export class Hs2Exchange implements InFlight {
    */
   #streamBody() {
     const request = this.#request;
-    const stream = streamRemainingBody(request.body.prefix, request.req, this.#context.bodyIdle);
+    const stream = streamRemainingBody(request.body.prefix, request.req, this.#context.bodyIdle, this.#context.bodyMinBytesPerSec);
     stream.once('error', (error: Error) => this.#interrupt(error));
     return stream;
   }

@@ -82,6 +82,7 @@ export class Hs2Handler {
       logger: options.logger,
       // Request bodies that go quiet: one sweep for all of them, closed with the generation.
       bodyIdle: new IdleWatch(config.server.requestBodyIdleTimeoutMs),
+      bodyMinBytesPerSec: config.server.requestBodyMinBytesPerSec,
       // Responses a client stopped reading: the same, for server.responseDrainTimeoutMs.
       responseDrain: new IdleWatch(config.server.responseDrainTimeoutMs),
     };

@@ -25,6 +25,10 @@ function bodyIdleTimeout(idleTimeoutMs: number): ProxyError {
   return new ProxyError('CLIENT_TIMEOUT', `no request body byte from the client for ${idleTimeoutMs} ms`);
 }
 
+function bodyTooSlow(bytes: number, ms: number, minBytesPerSec: number): ProxyError {
+  return new ProxyError('CLIENT_TIMEOUT', `request body arrives at ${Math.round((bytes * 1000) / ms)} bytes/s, below server.requestBodyMinBytesPerSec ${minBytesPerSec}`);
+}
+
 function clientGone(cause?: Error): ProxyError {
   return new ProxyError('CLIENT_ABORTED', 'client closed the connection during the request body', { cause });
 }
@@ -99,18 +103,25 @@ const readAheadBytes = 64 * 1024;
  * Listen for 'error' as soon as it is made: undici only listens once a pooled connection takes
  * the request, and an error with no listener is held until a listener or a read comes.
  */
-export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle: IdleWatch): Readable {
-  return new RemainingBody(prefix, req, idle);
+export function streamRemainingBody(prefix: Buffer, req: IncomingMessage, idle: IdleWatch, minBytesPerSec: number): Readable {
+  return new RemainingBody(prefix, req, idle, minBytesPerSec);
 }
 
 /**
  * The idle clock runs exactly while `req` flows: the read-ahead buffer has room and the body has not
  * ended. When the consumer holds the body back the buffer fills, `req` pauses, and the clock stops.
+ * So does the rate window: a trickle that is never quiet for the idle timeout (a byte every few
+ * seconds holds a streaming connection for ever) is measured over the time the proxy was ready
+ * for bytes, and cut once that is longer than the idle timeout and the rate below the minimum.
  */
 class RemainingBody extends Readable {
   readonly #req: IncomingMessage;
   readonly #idle: IdleWatch;
+  readonly #minBytesPerSec: number;
   #watched: Watched | undefined;
+  /** The rate window: since the clock last started, and the client's bytes in it. */
+  #windowStartMs = 0;
+  #windowBytes = 0;
   /** A client failure while nobody listened for 'error' (it would be an uncaught exception). */
   #pendingError: ProxyError | undefined;
   readonly #onData = (chunk: Buffer) => this.#data(chunk);
@@ -120,10 +131,11 @@ class RemainingBody extends Readable {
     if (!this.#req.complete) this.#fail(clientGone());
   };
 
-  constructor(prefix: Buffer, req: IncomingMessage, idle: IdleWatch) {
+  constructor(prefix: Buffer, req: IncomingMessage, idle: IdleWatch, minBytesPerSec: number) {
     super({ highWaterMark: prefix.length + readAheadBytes });
     this.#req = req;
     this.#idle = idle;
+    this.#minBytesPerSec = minBytesPerSec;
     if (prefix.length > 0) this.push(prefix);
     if (req.readableEnded) {
       this.push(null);
@@ -148,12 +160,19 @@ class RemainingBody extends Readable {
   #flow(): void {
     if (this.#req.readableEnded || this.destroyed) return;
     const idle = this.#idle;
-    if (this.#watched === undefined) this.#watched = idle.watch(() => this.#fail(bodyIdleTimeout(idle.idleTimeoutMs)));
-    else this.#watched.touch();
+    if (this.#watched === undefined) {
+      this.#watched = idle.watch(() => this.#fail(bodyIdleTimeout(idle.idleTimeoutMs)));
+      this.#windowStartMs = performance.now();
+      this.#windowBytes = 0;
+    } else {
+      this.#watched.touch();
+    }
     this.#req.resume();
   }
 
   #data(chunk: Buffer): void {
+    this.#windowBytes += chunk.length;
+    if (this.#isTooSlow()) return;
     if (this.push(chunk)) {
       this.#watched?.touch();
       return;
@@ -161,6 +180,15 @@ class RemainingBody extends Readable {
     // The buffer is full: the proxy, not the client, is holding the body back now.
     this.#req.pause();
     this.#stopClock();
+  }
+
+  /** Checked as bytes arrive: a client that sends none is the idle clock's. */
+  #isTooSlow(): boolean {
+    if (this.#minBytesPerSec === 0 || this.#watched === undefined) return false;
+    const ms = performance.now() - this.#windowStartMs;
+    if (ms < this.#idle.idleTimeoutMs || this.#windowBytes >= (this.#minBytesPerSec * ms) / 1000) return false;
+    this.#fail(bodyTooSlow(this.#windowBytes, ms, this.#minBytesPerSec));
+    return true;
   }
 
   #end(): void {

@@ -34,7 +34,8 @@ beforeAll(async () => {
     coordinators: 2,
     config: {
       upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') }, maxReplayBytes, connectionsPerCoordinator, streamingConnectionsPerCoordinator },
-      server: { requestBodyIdleTimeoutMs: idleTimeoutMs, shutdownTimeoutMs: 1000 },
+      // No minimum rate: these tricklers are never cut (hs2-slow-upload-rate.test.ts cuts them).
+      server: { requestBodyIdleTimeoutMs: idleTimeoutMs, requestBodyMinBytesPerSec: 0, shutdownTimeoutMs: 1000 },
       // Probes with room to spare on a loaded machine: a probe flap would answer the good client 503.
       health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 },
     },

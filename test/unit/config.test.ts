@@ -67,7 +67,7 @@ describe('validateConfig defaults', () => {
       },
       webui: { enabled: true, timeoutMs: 60_000, maxSocketsPerCoordinator: 8 },
       admin: { host: '127.0.0.1', port: 9090 },
-      server: { tlsHandshakeTimeoutMs: 10_000, requestHeaderTimeoutMs: 10_000, requestBodyIdleTimeoutMs: 30_000, responseDrainTimeoutMs: 60_000, keepAliveTimeoutMs: 6 * 3600_000, shutdownTimeoutMs: 30_000, workers: 1 },
+      server: { tlsHandshakeTimeoutMs: 10_000, requestHeaderTimeoutMs: 10_000, requestBodyIdleTimeoutMs: 30_000, requestBodyMinBytesPerSec: 500, responseDrainTimeoutMs: 60_000, keepAliveTimeoutMs: 6 * 3600_000, shutdownTimeoutMs: 30_000, workers: 1 },
       log: { level: 'info', access: true },
     });
   });

@@ -107,7 +107,7 @@ describe('streamRemainingBody', () => {
     const { client, req } = await post(4000, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(1000));
     client.write(Buffer.alloc(4000 - body.prefix.length, 0x62));
-    const streamed = await consume(streamRemainingBody(body.prefix, req, idle(1000)));
+    const streamed = await consume(streamRemainingBody(body.prefix, req, idle(1000), 0));
     expect(streamed.length).toBe(4000);
     expect(streamed.subarray(0, 2000)).toEqual(Buffer.alloc(2000, 0x61));
   });
@@ -116,7 +116,7 @@ describe('streamRemainingBody', () => {
     const { req } = await post(100_000, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(300));
     const startedAt = performance.now();
-    const error = await consume(streamRemainingBody(body.prefix, req, idle(300))).catch((caught: unknown) => caught);
+    const error = await consume(streamRemainingBody(body.prefix, req, idle(300), 0)).catch((caught: unknown) => caught);
     expect(code(error)).toBe('CLIENT_TIMEOUT');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
   });
@@ -125,7 +125,7 @@ describe('streamRemainingBody', () => {
     const { req } = await post(100_000, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(300));
     const startedAt = performance.now();
-    const stream = streamRemainingBody(body.prefix, req, idle(300));
+    const stream = streamRemainingBody(body.prefix, req, idle(300), 0);
     const error = await new Promise((resolve) => stream.once('error', resolve));
     expect(code(error)).toBe('CLIENT_TIMEOUT');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
@@ -138,7 +138,7 @@ describe('streamRemainingBody', () => {
     const full = await post(4 * 1024 * 1024, Buffer.alloc(2000, 0x61));
     const fullBody = await readRequestBody(full.req, 1024, idle(300));
     full.client.write(Buffer.alloc(4 * 1024 * 1024 - fullBody.prefix.length, 0x62));
-    const streams = [streamRemainingBody(wholeBody.prefix, whole.req, idle(300)), streamRemainingBody(fullBody.prefix, full.req, idle(300))];
+    const streams = [streamRemainingBody(wholeBody.prefix, whole.req, idle(300), 0), streamRemainingBody(fullBody.prefix, full.req, idle(300), 0)];
     // Nobody reads for 1 s, three idle timeouts; then everything is there.
     const results = await Promise.all(streams.map((stream) => consume(stream, 1000)));
     expect(results.map((result) => result.length)).toEqual([3000, 4 * 1024 * 1024]);
@@ -148,7 +148,8 @@ describe('streamRemainingBody', () => {
     const total = 4 * 1024 * 1024;
     const { client, req } = await post(total, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(300));
-    const stream = streamRemainingBody(body.prefix, req, idle(300));
+    // A minimum rate too: the time the consumer holds the body back is not the client's either.
+    const stream = streamRemainingBody(body.prefix, req, idle(300), 500);
     // The client sends everything at once; the consumer takes one chunk, then nothing for 1 s.
     client.write(Buffer.alloc(total - body.prefix.length, 0x62));
     const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
@@ -159,10 +160,48 @@ describe('streamRemainingBody', () => {
     expect(first.length + rest.length).toBe(total);
   });
 
+  /** Writes `bytes` every `everyMs`, `times` times at most; stops when the socket closes. */
+  function trickle(client: Socket, bytes: number, everyMs: number, times: number): () => void {
+    let left = times;
+    const timer = setInterval(() => {
+      if (left-- <= 0 || client.destroyed) return clearInterval(timer);
+      client.write(Buffer.alloc(bytes, 0x62));
+    }, everyMs);
+    return () => clearInterval(timer);
+  }
+
+  it('fails with CLIENT_TIMEOUT a body never quiet for the idle timeout but slower than requestBodyMinBytesPerSec', async () => {
+    const { client, req } = await post(100_000, Buffer.alloc(2000, 0x61));
+    const body = await readRequestBody(req, 1024, idle(300));
+    const stop = trickle(client, 1, 20, 200); // 50 bytes/s, a byte far more often than every 300 ms
+    try {
+      const startedAt = performance.now();
+      const error = await consume(streamRemainingBody(body.prefix, req, idle(300), 500)).catch((caught: unknown) => caught);
+      expect(code(error)).toBe('CLIENT_TIMEOUT');
+      expect((error as Error).message).toMatch(/^request body arrives at \d+ bytes\/s, below server.requestBodyMinBytesPerSec 500$/);
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
+    } finally {
+      stop();
+    }
+  });
+
+  it('streams a body that arrives slowly but above requestBodyMinBytesPerSec', async () => {
+    const total = 2000 + 40 * 500;
+    const { client, req } = await post(total, Buffer.alloc(2000, 0x61));
+    const body = await readRequestBody(req, 1024, idle(300));
+    const stop = trickle(client, 500, 20, 40); // 25,000 bytes/s for 0.8 s
+    try {
+      const streamed = await consume(streamRemainingBody(body.prefix, req, idle(300), 500));
+      expect(streamed.length).toBe(total);
+    } finally {
+      stop();
+    }
+  });
+
   it('fails with CLIENT_ABORTED when the client goes away mid-body', async () => {
     const { client, req } = await post(100_000, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(5000));
-    const streaming = consume(streamRemainingBody(body.prefix, req, idle(5000))).catch((caught: unknown) => caught);
+    const streaming = consume(streamRemainingBody(body.prefix, req, idle(5000), 0)).catch((caught: unknown) => caught);
     client.destroy();
     expect(code(await streaming)).toBe('CLIENT_ABORTED');
   });
@@ -170,7 +209,7 @@ describe('streamRemainingBody', () => {
   it('holds a failure that comes while nobody listens for errors until a listener comes (no uncaught error)', async () => {
     const { client, req } = await post(100_000, Buffer.alloc(2000, 0x61));
     const body = await readRequestBody(req, 1024, idle(5000));
-    const stream = streamRemainingBody(body.prefix, req, idle(5000));
+    const stream = streamRemainingBody(body.prefix, req, idle(5000), 0);
     client.destroy();
     await new Promise((resolve) => req.once('close', resolve));
     expect(stream.destroyed).toBe(false);
