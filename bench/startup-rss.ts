@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const steps = ['undici', 'pino', 'zod', 'prom-client', 'http-proxy-3', 'yaml', 'cookie', 'thrift', '../dist/main.js'];
+const steps = ['undici/lib/dispatcher/pool.js', 'undici/lib/dispatcher/client.js', 'undici/lib/api/api-request.js', 'pino', 'zod', 'prom-client', 'http-proxy-3', 'yaml', 'cookie', 'thrift', '../dist/main.js'];
 
 // The measuring process runs plain JavaScript (-e), not this file: stripping TypeScript loads a
 // compiler of its own (about 20 MiB) that the installed proxy never has.

@@ -3,12 +3,13 @@
 // known about it at run time — health, operator state, sessions, requests in flight — lives in its
 // process-lifetime CoordinatorState (registry.ts) and is only read through here.
 import { isIP } from 'node:net';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config, CoordinatorConfig, OperatorState } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { HealthState } from './health-machine.ts';
 import type { CoordinatorState, InFlight, ProbeResult } from './registry.ts';
+import { Pool } from './undici.ts';
 
 export type { HealthState };
 

@@ -3,12 +3,12 @@
 // when `health.hs2Probe.enabled`, a harmless Thrift call on the hs2 port — reported to the
 // process-lifetime HealthMonitor. The prober is wiring: its clients and timers belong to the
 // generation and stop when a reload retires it; what it learnt stays in the monitor.
-import { Client } from 'undici';
 import type { Config } from '../config/schema.ts';
 import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import { hs2ProbeBody } from './hs2-probe.ts';
+import { Client, request } from './undici.ts';
 
 interface Check {
   readonly isUp: boolean;
@@ -155,7 +155,7 @@ export class Prober {
     const { config } = this.#options;
     const headers: Record<string, string> = this.#authorization ? { authorization: this.#authorization } : {};
     try {
-      const response = await target.webui.request({ path: config.path, method: 'GET', headers, signal });
+      const response = await request.call(target.webui, { path: config.path, method: 'GET', headers, signal });
       const text = await response.body.text();
       if (response.statusCode !== 200) return { isUp: false, isRefused: false, detail: `${config.path} answered ${response.statusCode} ${text.trim().slice(0, 80)}` };
       const isQuiescing = config.watchQuiescing ? await this.#readQuiescing(target, headers, signal) : undefined;
@@ -174,7 +174,7 @@ export class Prober {
     const { config } = this.#options;
     const path = config.hs2Probe.path;
     try {
-      const response = await client.request({
+      const response = await request.call(client, {
         path,
         method: 'POST',
         headers: { 'content-type': 'application/x-thrift', accept: 'application/x-thrift' },
@@ -192,7 +192,7 @@ export class Prober {
   /** /healthz stays OK while impalad quiesces; /backends?json tells (research §4). */
   async #readQuiescing(target: Target, headers: Record<string, string>, signal: AbortSignal): Promise<boolean | undefined> {
     const { coordinator } = target;
-    const response = await target.webui.request({ path: '/backends?json', method: 'GET', headers, signal });
+    const response = await request.call(target.webui, { path: '/backends?json', method: 'GET', headers, signal });
     if (response.statusCode !== 200) {
       await response.body.dump();
       return undefined;
