@@ -305,8 +305,9 @@ const configShape = (file: FilePath, secret: Secret) => ({
        */
       requestBodyMinBytesPerSec: z.number().int().min(0).default(500),
       /**
-       * Longest time a response may wait for the client to take bytes (its socket buffer full): a
-       * client that stops reading holds a connection of its coordinator's pool until then.
+       * Longest time a response (hs2, or a streamed /ui one) may wait for the client to take bytes
+       * (its socket buffer full): a client that stops reading holds a connection of its
+       * coordinator's pool until then.
        */
       responseDrainTimeoutMs: positiveMs.default(60_000),
       /**

@@ -13,7 +13,7 @@ import type { Coordinator, DispatchAttempt } from '../upstream/coordinator.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import type { InFlight } from '../upstream/registry.ts';
 import type { Candidates } from './candidates.ts';
-import type { IdleWatch, Watched } from './idle-watch.ts';
+import type { IdleWatch, Watched } from '../http/idle-watch.ts';
 import { answerFor, decideFailure, isEvidence } from './failover.ts';
 import type { AttemptRecord, OutcomeSink, RepinReason, Verdict } from './outcome.ts';
 import type { RequestBody } from './request-body.ts';

@@ -16,7 +16,7 @@ import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import { Candidates, type Routing } from './candidates.ts';
 import { Hs2Exchange, type ExchangeContext } from './exchange.ts';
 import type { Outcome, OutcomeSink } from './outcome.ts';
-import { IdleWatch } from './idle-watch.ts';
+import { IdleWatch } from '../http/idle-watch.ts';
 import { readRequestBody, type RequestBody } from './request-body.ts';
 import { readRequestHead } from './request-head.ts';
 import { parseRequestTarget } from './request-target.ts';

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ProxyError } from '../errors.ts';
-import type { IdleWatch, Watched } from './idle-watch.ts';
+import type { IdleWatch, Watched } from '../http/idle-watch.ts';
 
 export interface RequestBody {
   /** The whole body when `isComplete`, else the first bytes read. */

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.ts';
 import { fromUpstreamError, ProxyError, toHttpStatus } from '../errors.ts';
 import { hasBody, refusalOf, stripRequestHeaders, upstreamIsChunked } from '../http/guards.ts';
 import { clientAddress } from '../http/headers.ts';
+import { IdleWatch } from '../http/idle-watch.ts';
 import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import { tlsConnectOptions, type UpstreamTlsOptions } from '../tls/files.ts';
@@ -48,6 +49,8 @@ export class WebUiProxy {
   readonly #logger: Logger;
   readonly #backends = new Map<Coordinator, Backend>();
   readonly #cookieName: string;
+  /** Streamed responses whose client stopped reading: cut after server.responseDrainTimeoutMs. */
+  readonly #drain: IdleWatch;
   #closed = false;
 
   constructor(options: WebUiProxyOptions) {
@@ -56,6 +59,7 @@ export class WebUiProxy {
     this.#coordinators = coordinators;
     this.#logger = logger.child({ component: 'webui' });
     this.#cookieName = config.cookie.name;
+    this.#drain = new IdleWatch(config.server.responseDrainTimeoutMs);
     if (!config.webui.enabled) return;
     const isTls = (config.upstream.webuiMode ?? config.upstream.mode) === 'tls';
     const tls = isTls ? options.tls : undefined;
@@ -124,6 +128,7 @@ export class WebUiProxy {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#drain.retire();
     for (const { agent } of this.#backends.values()) {
       agent.maxFreeSockets = 0;
       for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
@@ -164,7 +169,7 @@ export class WebUiProxy {
     });
     proxy.on('proxyRes', (proxyRes, req, res) => {
       const rewriter = rewriterOf.get(req)!;
-      writeUiResponse(proxyRes, req, res, rewriter, logger);
+      writeUiResponse(proxyRes, req, res, rewriter, logger, this.#drain);
     });
     proxy.on('econnreset', (error) => logger.debug({ event: 'webui-client-abort', code: (error as NodeJS.ErrnoException).code }, 'client went away'));
     proxy.on('error', (error, req, res) => {

@@ -7,7 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { cutWhenClientStalls } from '../http/drain-watch.ts';
 import { connectionListed, isHopByHop } from '../http/headers.ts';
+import type { IdleWatch } from '../http/idle-watch.ts';
 import { respondText } from '../http/respond.ts';
 import type { Logger } from '../log.ts';
 import { hasRewritableLocation, type UiRewriter } from './rewrite.ts';
@@ -38,7 +40,8 @@ interface Head {
   readonly encoding: string | undefined;
 }
 
-export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, rewriter: UiRewriter, logger: Logger): void {
+/** `drain`: cuts a streamed body whose client stopped reading (server.responseDrainTimeoutMs). */
+export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, rewriter: UiRewriter, logger: Logger, drain: IdleWatch): void {
   const head = readHead(upstream, rewriter);
   const hasBody = req.method !== 'HEAD' && head.status !== 204 && head.status !== 304 && head.status >= 200;
   const canRewrite = head.rewrite !== undefined && (head.encoding === undefined || decoders.has(head.encoding));
@@ -50,12 +53,18 @@ export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage,
       res.end();
       return;
     }
-    pipeline(upstream, res, (error) => {
-      if (error) logger.debug({ event: 'webui-stream-error', code: (error as NodeJS.ErrnoException).code }, error.message);
-    });
+    streamBody(upstream, res, logger, drain);
     return;
   }
-  bufferAndRewrite(upstream, res, head, rewriter, logger);
+  bufferAndRewrite(upstream, res, head, rewriter, logger, drain);
+}
+
+/** The body as it comes, with backpressure; the client that stops reading it is cut. */
+function streamBody(upstream: IncomingMessage, res: ServerResponse, logger: Logger, drain: IdleWatch): void {
+  pipeline(upstream, res, (error) => {
+    if (error) logger.debug({ event: 'webui-stream-error', code: (error as NodeJS.ErrnoException).code }, error.message);
+  });
+  cutWhenClientStalls(upstream, res, drain, () => logger.debug({ event: 'webui-client-stalled' }, `client took no response bytes for ${drain.idleTimeoutMs} ms`));
 }
 
 function readHead(upstream: IncomingMessage, rewriter: UiRewriter): Head {
@@ -103,7 +112,7 @@ function writeHead(res: ServerResponse, head: Head, logger: Logger, skip?: Reado
  * out unmodified with the original headers. HTML page loads are rare next to assets and XHR, so the
  * per-response closures here cost nothing measurable.
  */
-function bufferAndRewrite(upstream: IncomingMessage, res: ServerResponse, head: Head, rewriter: UiRewriter, logger: Logger): void {
+function bufferAndRewrite(upstream: IncomingMessage, res: ServerResponse, head: Head, rewriter: UiRewriter, logger: Logger, drain: IdleWatch): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const sendOriginal = (): void => {
@@ -126,7 +135,7 @@ function bufferAndRewrite(upstream: IncomingMessage, res: ServerResponse, head: 
     upstream.off('data', onData).off('end', onEnd);
     logger.debug({ event: 'webui-page-too-large', bytes: size }, 'page over the rewrite cap: streamed unmodified');
     sendOriginal();
-    pipeline(upstream, res, () => {});
+    streamBody(upstream, res, logger, drain);
   };
   const onEnd = (): void => {
     const body = Buffer.concat(chunks, size);

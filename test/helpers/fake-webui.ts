@@ -101,6 +101,8 @@ export async function startFakeWebUi(options: { name?: string; tls?: { cert: Buf
         return send(req, res, 200, 'text/html', impalaPage(name, 'gzipped', '<p>always gzip</p>'), {}, true);
       case '/www/style.css':
         return send(req, res, 200, 'text/css', `.navbar { background: url('/www/bg.png') } .logo { background: url(../img/logo.png) }\n`);
+      case '/www/big.js': // a large asset: streamed through, never rewritten
+        return send(req, res, 200, 'application/javascript', Buffer.alloc(Number(url.searchParams.get('bytes') ?? 16 * 1024 * 1024), 0x2f));
       case '/www/app.js':
         return send(req, res, 200, 'application/javascript', `fetch("/queries?json"); const link = '<a href="/sessions">';\n`);
       case '/redirect': {

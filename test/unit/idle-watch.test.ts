@@ -1,6 +1,6 @@
-// The one sweep that finds request bodies gone quiet (src/hs2/idle-watch.ts), on fake timers.
+// The one sweep that finds request bodies gone quiet (src/http/idle-watch.ts), on fake timers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IdleWatch } from '../../src/hs2/idle-watch.ts';
+import { IdleWatch } from '../../src/http/idle-watch.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -19,6 +19,25 @@ describe('IdleWatch', () => {
     vi.advanceTimersByTime(10_000);
     expect(idle).toHaveBeenCalledOnce();
     watch.close();
+  });
+
+  it('retired, it keeps watching what it watches and stops its timer once nothing is left', () => {
+    vi.useFakeTimers();
+    const empty = new IdleWatch(1_000);
+    empty.retire();
+    expect(vi.getTimerCount()).toBe(0);
+    const watch = new IdleWatch(1_000);
+    const first = vi.fn();
+    const second = vi.fn();
+    const stopped = watch.watch(first);
+    watch.watch(second);
+    watch.retire();
+    stopped.stop();
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1_250);
+    expect(second).toHaveBeenCalledOnce();
+    expect(first).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('a touch starts the clock again; a stopped read is never reported', () => {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/errors.ts';
-import { IdleWatch } from '../../src/hs2/idle-watch.ts';
+import { IdleWatch } from '../../src/http/idle-watch.ts';
 import { readRequestBody, streamRemainingBody } from '../../src/hs2/request-body.ts';
 
 const watches: IdleWatch[] = [];
