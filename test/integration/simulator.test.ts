@@ -276,6 +276,35 @@ describe('fault injection', () => {
     expect((await client(coordinator).openSession()).status.statusCode).toBe(0);
   });
 
+  it('start() waits for its port when something took it while stopped, and comes back on it', async () => {
+    coordinator = await startCoordinator({ tls: tlsFiles() });
+    const { hs2HttpPort, webuiPort } = coordinator;
+    await coordinator.stop();
+    // Something else holds the web UI port for a moment (an outgoing connection given it as its
+    // local port, in the suite): start() keeps trying instead of failing with EADDRINUSE.
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(webuiPort, '127.0.0.1', resolve));
+    let failure: unknown;
+    const started = coordinator.start().catch((error: unknown) => (failure = error));
+    // start() binds the hs2 port first: once that answers, it is at the web UI port, which is taken.
+    const answers = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(hs2HttpPort, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    await waitFor(async () => failure !== undefined || (await answers()), { what: 'start() at the taken port' });
+    expect(failure).toBeUndefined();
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    await started;
+    expect(failure).toBeUndefined();
+    expect(coordinator.webuiPort).toBe(webuiPort);
+    expect((await get(`${coordinator.webuiUrl}/healthz`)).status).toBe(200);
+  });
+
   it('stop() destroys in-flight connections', async () => {
     coordinator = await startCoordinator({ tls: tlsFiles() });
     const hs2 = client(coordinator);

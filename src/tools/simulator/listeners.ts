@@ -7,6 +7,19 @@ import net from 'node:net';
 
 export type PortKind = 'hs2' | 'webui' | 'hs2-tcp';
 
+/** How long a restart keeps trying to bind a port taken meanwhile (see listen()). */
+const restartBindRetryMs = 5_000;
+
+function listenOnce(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export interface ListenerHooks {
   isFrozen(): boolean;
   onAccept(kind: PortKind): void;
@@ -45,13 +58,20 @@ export class CoordinatorListeners {
       else accept(socket);
     });
     this.#servers.push(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.#host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    // A restart listens on the port chosen first, which is in the ephemeral range: while it was
+    // closed, an outgoing connection of this machine may have been given it as its local port
+    // (seen once in the suite: EADDRINUSE at restart). Such connections are short-lived here, so
+    // the bind is tried again for a while, as a supervisor restarting impalad would.
+    const deadline = performance.now() + restartBindRetryMs;
+    for (;;) {
+      try {
+        await listenOnce(server, this.#host, port);
+        break;
+      } catch (error) {
+        if (port === 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || performance.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
     return (server.address() as net.AddressInfo).port;
   }
 
