@@ -45,7 +45,8 @@ it('50 clients through stops, freezes, half-dead coordinators, reloads and hosti
   const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const random = seededRandom(seed);
   const chaosConfig = {
-    log: { level: 'info', access: false },
+    // Access lines on: when an outcome is unexpected, the timeline below says what the proxy did.
+    log: { level: 'info', access: true },
     // The hs2 probe finds a stuck frontend behind a healthy web UI; short limits cut hostile clients.
     // Both leave a loaded 2-core machine a margin: with 250 ms probes and 1 s limits, a run at a
     // load of 6 cut good clients' handshakes and marked answering coordinators down.
@@ -245,6 +246,14 @@ it('50 clients through stops, freezes, half-dead coordinators, reloads and hosti
   console.table(table);
   console.table([...byAttack].map(([attack, row]) => ({ attack, expected: row.expected, unexpected: row.unexpected, answers: [...row.details].join('; ') })));
   if (others.length > 0) console.log(`first other/hung outcomes:\n  ${others.join('\n  ')}`);
+  if (others.length > 0) {
+    // Health changes and the proxy's 503s, in order (seconds from the start), to tell a proxy bug
+    // from a machine too busy for its probes.
+    const timeline = h.log.lines
+      .filter((line) => line.event === 'health' || (line.log === 'access' && line.status === 503))
+      .map((line) => `+${((Date.parse(String(line.time)) - startedAt) / 1000).toFixed(2)} s ${line.event === 'health' ? `${line.coordinator} ${line.health}: ${line.reason}` : `503 ${line.rpc} ${line.affinity} ${JSON.stringify(line.attempts ?? [])}`}`);
+    console.log(`health changes and 503s:\n  ${timeline.join('\n  ')}`);
+  }
 
   expect(counts.other).toBe(0);
   expect(counts.hung).toBe(0);
