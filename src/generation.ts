@@ -8,7 +8,7 @@ import { Hs2Handler } from './hs2/handler.ts';
 import type { OutcomeSink } from './hs2/outcome.ts';
 import type { SessionMap } from './hs2/session-map.ts';
 import type { Logger } from './log.ts';
-import { frontTlsOptions, needsFrontTls, needsUpstreamTls, upstreamTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
+import { frontTlsOptions, needsFrontTls, needsUpstreamTls, upstreamTlsOptions, type FrontTlsOptions, type UpstreamTlsOptions } from './tls/files.ts';
 import { CoordinatorSet } from './upstream/coordinator-set.ts';
 import type { HealthMonitor } from './upstream/health-monitor.ts';
 import { Prober } from './upstream/prober.ts';
@@ -27,7 +27,7 @@ export interface Generation {
   /** Each TCP listener's settings and balancing policy, by listener name. */
   readonly tcp: ReadonlyMap<string, { readonly config: TcpListenerConfig; readonly policy: Policy }>;
   /** Front-end TLS options, already turned into a context once here, so swapping them in cannot fail. */
-  readonly frontTls: ReturnType<typeof frontTlsOptions> | undefined;
+  readonly frontTls: FrontTlsOptions | undefined;
   /** TLS to the coordinators (hs2 pools, web UI agents, probes, TCP bridge), read once. */
   readonly upstreamTls: UpstreamTlsOptions | undefined;
 }

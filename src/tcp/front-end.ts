@@ -12,7 +12,7 @@ import type { Generation } from '../generation.ts';
 import { Candidates, type Routing } from '../hs2/candidates.ts';
 import { clientAddress } from '../http/headers.ts';
 import type { Logger } from '../log.ts';
-import type { frontTlsOptions } from '../tls/files.ts';
+import type { FrontTlsOptions } from '../tls/files.ts';
 import type { HealthMonitor } from '../upstream/health-monitor.ts';
 import { ListenError } from '../server.ts';
 import { TcpConnection } from './connection.ts';
@@ -33,7 +33,7 @@ export interface TcpFrontEndOptions {
   readonly observer: TcpObserver;
   readonly logger: Logger;
   /** terminate and bridge: the front-end certificate (the generation's). */
-  readonly tls: ReturnType<typeof frontTlsOptions> | undefined;
+  readonly tls: FrontTlsOptions | undefined;
   readonly tlsHandshakeTimeoutMs: number;
 }
 
@@ -126,7 +126,7 @@ export class TcpFrontEnd implements TcpContext {
   // ---- listener ----------------------------------------------------------------------------
 
   /** A reload's new front-end certificate, for new handshakes (terminate, bridge). */
-  setSecureContext(tls: ReturnType<typeof frontTlsOptions> | undefined): void {
+  setSecureContext(tls: FrontTlsOptions | undefined): void {
     if (tls !== undefined && 'setSecureContext' in this.#server) (this.#server as TlsServer).setSecureContext(tls);
   }
 

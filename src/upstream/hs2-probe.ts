@@ -3,10 +3,9 @@
 // ("Invalid session id", HTTP 200; or 401 before that when authentication is on), so any answer
 // proves that a frontend thread took the connection and the hs2 service runs. Built once.
 
-const messageTypeCall = 1;
-const tStruct = 12;
-const tString = 11;
-const tI32 = 8;
+import { MessageType, TType } from '../hs2/thrift-reader.ts';
+
+const { STRUCT: tStruct, STRING: tString, I32: tI32 } = TType;
 /** TGetInfoType.CLI_SERVER_NAME (TCLIService.thrift). */
 const cliServerName = 13;
 
@@ -31,7 +30,7 @@ const stop = Buffer.of(0);
 const name = Buffer.from('GetInfo', 'latin1');
 
 export const hs2ProbeBody: Buffer = Buffer.concat([
-  i32((0x80010000 | messageTypeCall) >> 0),
+  i32((0x80010000 | MessageType.CALL) >> 0),
   binary(name),
   i32(0), // seqid
   fieldHeader(tStruct, 1), // GetInfo_args.req: TGetInfoReq
