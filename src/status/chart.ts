@@ -2,7 +2,7 @@
 // server (no script, no external asset). Each bucket carries a native <title> tooltip, and the
 // drawing carries its scale in data-* attributes so a test can read values back off the picture.
 import type { RequestHistory } from '../metrics/recent-requests.ts';
-import { escapeHtml } from './escape.ts';
+import { escapeHtml } from '../http/escape-html.ts';
 
 export const chartWidth = 300;
 export const chartHeight = 56;

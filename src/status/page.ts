@@ -2,7 +2,7 @@
 // and each coordinator's request rate and p99 over the last ten minutes as small charts.
 // Plain HTML with inline CSS and SVG and no script or external asset, so it works through any tunnel.
 import { latencyChart, renderChart, requestRateChart } from './chart.ts';
-import { escapeHtml } from './escape.ts';
+import { escapeHtml } from '../http/escape-html.ts';
 import type { CoordinatorStatus, StatusSnapshot } from './snapshot.ts';
 
 const refreshSec = 5;

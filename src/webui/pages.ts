@@ -1,6 +1,7 @@
 // The proxy's own /ui pages: the coordinator index and the "no such coordinator" page. Small,
 // static markup with no script, served with a CSP that allows nothing but inline style.
 import type { Coordinator } from '../upstream/coordinator.ts';
+import { escapeHtml } from '../http/escape-html.ts';
 
 export const pageHeaders = {
   'content-type': 'text/html; charset=utf-8',
@@ -13,10 +14,6 @@ export const pageHeaders = {
 const style = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse}th,td{padding:.35em .9em;border-bottom:1px solid #ddd;text-align:left}
 .up{color:#176f2c}.down{color:#b3261e}.draining{color:#8a5a00}.disabled{color:#777}`;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function layout(title: string, body: string): string {
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style></head>\n<body>${body}</body></html>\n`;
