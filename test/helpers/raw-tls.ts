@@ -51,3 +51,29 @@ function collect(socket: TLSSocket, request: string | Buffer, timeoutMs: number)
     socket.write(request);
   });
 }
+
+export interface StalledReader {
+  /** Starts reading again; resolves with the bytes the proxy still sent once it closed the connection. */
+  readRest(): Promise<number>;
+}
+
+/**
+ * A client that sends `request` and then reads nothing (its socket paused), so that the proxy's
+ * buffers toward it fill and its response waits on it.
+ */
+export async function startStalledReader(port: number, request: string | Buffer): Promise<StalledReader> {
+  const socket = await openTls(port);
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(request);
+  socket.pause();
+  return {
+    async readRest() {
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      socket.resume();
+      await closed;
+      return received;
+    },
+  };
+}

@@ -43,7 +43,7 @@ describe('streaming large bodies', () => {
     assertSuccess((await client.openSession()).status);
     const executed = await client.executeStatement(`select repeat_bytes(${tenMiB})`);
     assertSuccess(executed.status);
-    const cookie = [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = client.jar.header('/cliservice')!;
     const body = encodeCall('FetchResults', { operationHandle: executed.operationHandle!, orientation: FetchOrientation.NEXT, maxRows: 1 });
 
     const baseline = process.memoryUsage().arrayBuffers;

@@ -5,13 +5,12 @@
 // (upstream.streamingConnectionsPerCoordinator), never over the connectionsPerCoordinator pool.
 // More tricklers than both pools hold, all on the good client's coordinator, and the good client's
 // RPCs there are still served at once.
-import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
-import { openTls } from '../helpers/raw-tls.ts';
+import { startTrickler } from '../helpers/trickler.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 const maxReplayBytes = 1024;
@@ -46,44 +45,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-interface Trickler {
-  readonly socket: TLSSocket;
-  closed: boolean;
-  reply: string;
-}
-
-/**
- * A client that announces `message` (on the good client's session and cookie, so it is routed to
- * the same coordinator), sends its first `firstBytes` at once, then one byte every trickleEveryMs:
- * never quiet for long enough to be cut off, never done.
- */
-async function startTrickler(port: number, cookie: string, message: Buffer, firstBytes: number, kind: string): Promise<Trickler> {
-  const socket = await openTls(port);
-  const trickler: Trickler = { socket, closed: false, reply: '' };
-  const head = [
-    'POST /cliservice HTTP/1.1',
-    `Host: 127.0.0.1:${port}`,
-    'Content-Type: application/x-thrift',
-    `Content-Length: ${message.length}`,
-    `Cookie: ${cookie}`,
-    `X-Test-Request: ${kind}`,
-  ].join('\r\n');
-  let sent = firstBytes;
-  socket.on('data', (chunk: Buffer) => (trickler.reply += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  const timer = setInterval(() => {
-    if (socket.destroyed || sent >= message.length - 1) return; // the last byte is never sent
-    socket.write(message.subarray(sent, sent + 1));
-    sent += 1;
-  }, trickleEveryMs);
-  socket.once('close', () => {
-    clearInterval(timer);
-    trickler.closed = true;
-  });
-  socket.write(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), message.subarray(0, sent)]));
-  return trickler;
-}
-
 describe('slow uploads that keep trickling', () => {
   it('hold none of the connections the coordinator’s RPCs use: a good client there is served at once', async () => {
     const port = Number(new URL(harness.url).port);
@@ -91,14 +52,14 @@ describe('slow uploads that keep trickling', () => {
     assertSuccess((await good.openSession()).status);
     const simulated = harness.cluster.coordinators.find((c) => c.requestLog.some((entry) => entry.rpc === 'OpenSession'))!;
     const coordinator = harness.proxy.coordinators.byName(simulated.name)!;
-    const cookie = [...good.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = good.jar.header('/cliservice')!;
     const large = encodeCall('ExecuteStatement', { sessionHandle: good.session!, statement: `select '${'x'.repeat(200 * 1024)}'` });
     const small = encodeCall('ExecuteStatement', { sessionHandle: good.session!, statement: `select '${'x'.repeat(700)}'` });
     expect(small.length).toBeLessThanOrEqual(maxReplayBytes);
 
     const tricklers = await Promise.all([
-      ...Array.from({ length: streamingTricklers }, () => startTrickler(port, cookie, large, 2048, 'streaming-trickler')),
-      ...Array.from({ length: keptTricklers }, () => startTrickler(port, cookie, small, 200, 'kept-trickler')),
+      ...Array.from({ length: streamingTricklers }, () => startTrickler(port, { cookie, message: large, firstBytes: 2048, everyMs: trickleEveryMs, marker: 'streaming-trickler' })),
+      ...Array.from({ length: keptTricklers }, () => startTrickler(port, { cookie, message: small, firstBytes: 200, everyMs: trickleEveryMs, marker: 'kept-trickler' })),
     ]);
     try {
       // Every streamed trickler is dispatched to the coordinator (in flight there: sending, or
@@ -131,7 +92,7 @@ describe('slow uploads that keep trickling', () => {
       const summary = {
         served,
         rpcPoolBefore,
-        tricklersClosedOrAnswered: tricklers.filter((t) => t.closed || t.reply !== '').length,
+        tricklersClosedOrAnswered: tricklers.filter((t) => t.closedAt !== undefined || t.reply !== '').length,
         streamedAtCoordinator: streamedAtCoordinator(),
         keptAtCoordinator: harness.cluster.coordinators.flatMap((c) => c.requestLog).filter((entry) => entry.headers['x-test-request'] === 'kept-trickler').length,
         inFlight: coordinator.inFlight.size,

@@ -4,13 +4,13 @@
 // and every legitimate large upload to that coordinator queued behind them. The proxy now also
 // wants a minimum rate (server.requestBodyMinBytesPerSec, as Apache's mod_reqtimeout MinRate) once
 // a streamed body has been read for the idle timeout; below it the body is answered 408.
-import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
-import { openTls, statusOf } from '../helpers/raw-tls.ts';
+import { statusOf } from '../helpers/raw-tls.ts';
+import { startTrickler } from '../helpers/trickler.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 const maxReplayBytes = 1024;
@@ -30,37 +30,13 @@ afterAll(async () => {
   await harness?.close();
 });
 
-interface Trickler {
-  readonly socket: TLSSocket;
-  closed: Promise<void>;
-  reply: string;
-}
-
-async function startTrickler(port: number, cookie: string, message: Buffer): Promise<Trickler> {
-  const socket = await openTls(port);
-  const trickler: Trickler = { socket, closed: new Promise((resolve) => socket.once('close', () => resolve())), reply: '' };
-  socket.on('data', (chunk: Buffer) => (trickler.reply += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  let sent = 2048;
-  let left = trickleTimes;
-  const timer = setInterval(() => {
-    if (socket.destroyed || left-- <= 0) return clearInterval(timer);
-    socket.write(message.subarray(sent, sent + 1));
-    sent += 1;
-  }, trickleEveryMs);
-  void trickler.closed.then(() => clearInterval(timer));
-  const head = `POST /cliservice HTTP/1.1\r\nhost: proxy\r\ncontent-type: application/x-thrift\r\ncontent-length: ${message.length}\r\ncookie: ${cookie}\r\nx-test-request: trickler\r\n\r\n`;
-  socket.write(Buffer.concat([Buffer.from(head, 'latin1'), message.subarray(0, sent)]));
-  return trickler;
-}
-
 it('a streamed upload slower than requestBodyMinBytesPerSec is answered 408, and a large upload waiting for its connection is served', async () => {
   const good = new Hs2Client({ url: harness.url, tls: { ca: readCert('ca.pem') } });
   try {
     assertSuccess((await good.openSession()).status);
-    const cookie = [...good.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = good.jar.header('/cliservice')!;
     const large = encodeCall('ExecuteStatement', { sessionHandle: good.session!, statement: `select '${'x'.repeat(64 * 1024)}'` });
-    const trickler = await startTrickler(Number(new URL(harness.url).port), cookie, large);
+    const trickler = await startTrickler(Number(new URL(harness.url).port), { cookie, message: large, firstBytes: 2048, everyMs: trickleEveryMs, marker: 'trickler', maxTrickled: trickleTimes });
     const simulated = harness.cluster.coordinators[0]!;
     await waitFor(() => simulated.requestLog.some((entry) => entry.headers['x-test-request'] === 'trickler'), { what: 'the trickler streaming to the coordinator' });
 

@@ -3,13 +3,13 @@
 // every pooled connection: a good client did 4 queries in 20 s. With a body idle timeout each
 // trickler is cut off (408 or close) soon after it goes quiet, and streaming uploads must not take
 // the connections ordinary RPCs need.
-import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
-import { openTls, statusOf } from '../helpers/raw-tls.ts';
+import { statusOf } from '../helpers/raw-tls.ts';
+import { startTrickler } from '../helpers/trickler.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
 const idleTimeoutMs = 1000;
@@ -38,56 +38,15 @@ afterAll(async () => {
 });
 
 
-interface Trickler {
-  readonly socket: TLSSocket;
-  lastByteAt: number;
-  closedAt: number | undefined;
-  reply: string;
-}
-
-/**
- * A client that announces a large ExecuteStatement (a real one, on the good client's session and
- * cookie, so it goes to the same coordinator), sends its first 2 KiB at once, then one byte every
- * `trickleEveryMs` until the proxy closes the connection.
- */
-async function startTrickler(port: number, cookie: string, message: Buffer): Promise<Trickler> {
-  const socket = await openTls(port);
-  const trickler: Trickler = { socket, lastByteAt: 0, closedAt: undefined, reply: '' };
-  const head = [
-    'POST /cliservice HTTP/1.1',
-    `Host: 127.0.0.1:${port}`,
-    'Content-Type: application/x-thrift',
-    `Content-Length: ${message.length}`,
-    `Cookie: ${cookie}`,
-    'X-Test-Request: trickler',
-  ].join('\r\n');
-  let sent = 2048;
-  socket.on('data', (chunk: Buffer) => (trickler.reply += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  const timer = setInterval(() => {
-    if (socket.destroyed || sent >= message.length) return;
-    socket.write(message.subarray(sent, sent + 1));
-    sent += 1;
-    trickler.lastByteAt = performance.now();
-  }, trickleEveryMs);
-  socket.once('close', () => {
-    clearInterval(timer);
-    trickler.closedAt = performance.now();
-  });
-  socket.write(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), message.subarray(0, sent)]));
-  trickler.lastByteAt = performance.now();
-  return trickler;
-}
-
 describe('slow uploads', () => {
   it('are cut off after the body idle timeout, while a good client on the same coordinator keeps being served', async () => {
     const port = Number(new URL(harness.url).port);
     const good = new Hs2Client({ url: harness.url, tls: { ca: readCert('ca.pem') } });
     assertSuccess((await good.openSession()).status);
-    const cookie = [...good.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = good.jar.header('/cliservice')!;
     const upload = encodeCall('ExecuteStatement', { sessionHandle: good.session!, statement: `select '${'x'.repeat(200 * 1024)}'` });
 
-    const tricklers = await Promise.all(Array.from({ length: tricklerCount }, () => startTrickler(port, cookie, upload)));
+    const tricklers = await Promise.all(Array.from({ length: tricklerCount }, () => startTrickler(port, { cookie, message: upload, firstBytes: 2048, everyMs: trickleEveryMs, marker: 'trickler' })));
     try {
       // The attack is in place once uploads reach a coordinator.
       await waitFor(() => harness.cluster.coordinators.some((c) => c.requestLog.some((entry) => entry.headers['x-test-request'] === 'trickler')), {

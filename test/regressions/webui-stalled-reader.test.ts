@@ -4,10 +4,8 @@
 // That many stalled clients, from anywhere the client listener is reachable, and nobody got that
 // coordinator's web UI. The proxy now cuts a streamed response that waits on its client for
 // server.responseDrainTimeoutMs.
-import { once } from 'node:events';
-import { connect } from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readCert } from '../helpers/certs.ts';
+import { startStalledReader } from '../helpers/raw-tls.ts';
 import { requestText, startFakeWebUi, startWebUiHarness, type FakeWebUi, type WebUiHarness } from '../helpers/fake-webui.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
@@ -31,12 +29,7 @@ afterAll(async () => {
 });
 
 it('a client that stops reading a large asset is cut, and the upstream socket it held serves the next client', async () => {
-  const stalled = connect({ host: '127.0.0.1', port: harness.port, ca: readCert('ca.pem'), servername: 'localhost' });
-  stalled.on('error', () => {});
-  await once(stalled, 'secureConnect');
-  const closed = once(stalled, 'close');
-  stalled.write(`GET /ui/1/www/big.js?bytes=${assetBytes} HTTP/1.1\r\nHost: proxy\r\n\r\n`);
-  stalled.pause();
+  const stalled = await startStalledReader(harness.port, `GET /ui/1/www/big.js?bytes=${assetBytes} HTTP/1.1\r\nHost: proxy\r\n\r\n`);
   await waitFor(() => ui.requests.some((r) => r.url.startsWith('/www/big.js')), { what: 'the asset request at the web UI' });
 
   // The coordinator's one web UI socket is the stalled response's: this page waits until it is cut.
@@ -45,9 +38,5 @@ it('a client that stops reading a large asset is cut, and the upstream socket it
   expect(JSON.parse(page.text)).toMatchObject({ coordinator: 'coord-a' });
 
   // Reading again, the stalled client finds its response cut short.
-  let received = 0;
-  stalled.on('data', (chunk: Buffer) => (received += chunk.length));
-  stalled.resume();
-  await closed;
-  expect(received).toBeLessThan(assetBytes);
+  expect(await stalled.readRest()).toBeLessThan(assetBytes);
 }, 40_000);
