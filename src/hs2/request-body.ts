@@ -172,7 +172,7 @@ class RemainingBody extends Readable {
 
   #data(chunk: Buffer): void {
     this.#windowBytes += chunk.length;
-    if (this.#isTooSlow()) return;
+    if (this.#failIfTooSlow()) return;
     if (this.push(chunk)) {
       this.#watched?.touch();
       return;
@@ -182,8 +182,8 @@ class RemainingBody extends Readable {
     this.#stopClock();
   }
 
-  /** Checked as bytes arrive: a client that sends none is the idle clock's. */
-  #isTooSlow(): boolean {
+  /** Fails the body when it arrives below the minimum rate; checked as bytes arrive (a client that sends none is the idle clock's). */
+  #failIfTooSlow(): boolean {
     if (this.#minBytesPerSec === 0 || this.#watched === undefined) return false;
     const ms = performance.now() - this.#windowStartMs;
     if (ms < this.#idle.idleTimeoutMs || this.#windowBytes >= (this.#minBytesPerSec * ms) / 1000) return false;
