@@ -54,7 +54,8 @@ const usage = `npm run bench -- [options]
   --out FILE            where to write the results (default: bench/results.md for the full run,
                         bench/out/results.md otherwise)
   --cpu-prof            run impala-ha-proxy under --cpu-prof (profiles in bench/out/)
-  --tuned-node-options "--max-semi-space-size=64"   Node flags for the proxy-tuned target
+  --tuned-node-options="--max-semi-space-size=64"   Node flags for the proxy-tuned target
+                        (with "=": a value that starts with "-" is refused as a separate argument)
   -h, --help            this help
 
 Workloads:

@@ -94,6 +94,10 @@ export const proxyCookie = `${authCookie}; ${affinityCookieName}=${makeToken(coo
 const plainCookie = `${authCookie}; ${affinityCookieName}=c1`;
 
 export interface TargetOptions {
+  /** A command the target's node runs under, e.g. valgrind and its options (bench/instructions.ts). */
+  readonly wrapper?: readonly string[];
+  /** How long the target may take to listen (default 15 s; much more under valgrind). */
+  readonly startTimeoutMs?: number;
   /** Run impala-ha-proxy under `node --cpu-prof`, writing the profile here when it stops. */
   readonly cpuProfileDirectory?: string | undefined;
   /** Node flags for `proxy-tuned`, e.g. ["--max-semi-space-size=64"]. */
@@ -115,12 +119,14 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
   const ports = { httpsPort: httpsPort ?? 0, httpPort: httpPort ?? 0, tcpPort: tcpPort ?? 0 };
   let child: Child;
   let cookie = plainCookie;
+  const startNode = (args: readonly string[]): Child =>
+    options.wrapper === undefined ? new Child(name, process.execPath, args) : new Child(name, options.wrapper[0]!, [...options.wrapper.slice(1), process.execPath, ...args]);
   if (name === 'naive' || name === 'undici-pass') {
-    child = new Child(name, process.execPath, [`bench/${name === 'naive' ? 'naive-proxy' : 'undici-pass'}.ts`, String(httpsPort), String(httpPort), certificates.certFile, certificates.keyFile, String(coordinators.plain[0])]);
+    child = startNode([`bench/${name === 'naive' ? 'naive-proxy' : 'undici-pass'}.ts`, String(httpsPort), String(httpPort), certificates.certFile, certificates.keyFile, String(coordinators.plain[0])]);
   } else if (name === 'node-http') {
-    child = new Child(name, process.execPath, ['bench/node-http.ts', String(httpsPort), String(httpPort), certificates.certFile, certificates.keyFile]);
+    child = startNode(['bench/node-http.ts', String(httpsPort), String(httpPort), certificates.certFile, certificates.keyFile]);
   } else if (name === 'tcp-pipe') {
-    child = new Child(name, process.execPath, ['bench/tcp-pipe.ts', String(tcpPort), coordinators.binary.join(',')]);
+    child = startNode(['bench/tcp-pipe.ts', String(tcpPort), coordinators.binary.join(',')]);
   } else if (name === 'haproxy' || name === 'haproxy-2t') {
     const configFile = join(directory, `${name}.cfg`);
     writeFileSync(configFile, haproxyConfig(ports, coordinators, certificates, parallelismOf(name)));
@@ -136,10 +142,10 @@ export async function startTarget(name: TargetName, coordinators: Coordinators, 
     }
     const profiling = options.cpuProfileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`];
     const tuning = name === 'proxy-tuned' ? (options.tunedNodeOptions ?? []) : [];
-    child = new Child(name, process.execPath, [...profiling, ...binNodeFlags(), ...tuning, builtCli, '--config', configFile]);
+    child = startNode([...profiling, ...binNodeFlags(), ...tuning, builtCli, '--config', configFile]);
     cookie = proxyCookie;
   }
-  for (const port of [httpsPort, httpPort, tcpPort]) if (port !== undefined) await waitForPort(port, child);
+  for (const port of [httpsPort, httpPort, tcpPort]) if (port !== undefined) await waitForPort(port, child, options.startTimeoutMs);
   const workers = workersOf(name);
   if (workers !== undefined && workers > 1) {
     // A schema that accepts the key is not yet a proxy that forks: figures of one process must
