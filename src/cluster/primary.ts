@@ -7,9 +7,10 @@
 // - the learned-session map, the owner: workers report sessions opened and closed, the map's
 //   changes (and purges when a coordinator goes down or is removed) go out to every replica;
 // - TCP connection counts for least-connections (peer-counts.ts);
-// - the admin listener: /metrics adds up every process (prom-client's aggregator), /status asks
-//   every worker for its traffic and merges it (cluster-views.ts); POST /admin/reload and SIGHUP
-//   reload every worker, all or none; SIGTERM drains every worker, then the primary exits.
+// - the admin listener: /metrics adds up every process (prom-client's aggregator) and keeps the
+//   counters of workers that are gone (retired-counters.ts), /status asks every worker for its
+//   traffic and merges it (cluster-views.ts); POST /admin/reload and SIGHUP reload every worker,
+//   all or none; SIGTERM drains every worker, then the primary exits.
 //
 // Its own generation is built like a worker's — the same validation of every file — but only its
 // prober and coordinator list are used; its pools never open a connection.
@@ -30,6 +31,7 @@ import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
 import type { ConnectionCounts, Question, SharedState, StartMessage, ToPrimary } from './protocol.ts';
+import { RetiredCounters } from './retired-counters.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -58,6 +60,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   secrets.of(config);
 
   let current: Generation;
+  /** What /metrics keeps of workers that are gone (their counters, as they last answered a scrape). */
+  const workerCounters = new RetiredCounters();
   const supervisor: Supervisor = new Supervisor({
     count: options.workers,
     logger,
@@ -65,6 +69,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     onMessage: receive,
     onServing: catchUp,
     onGone: (handle) => {
+      workerCounters.retire(handle.id);
       peersSent.delete(handle.id);
       if (connectionTables.delete(handle.id)) shareConnectionCounts();
     },
@@ -183,7 +188,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   }
 
   const status = () => clusterStatus(supervisor, { version, startedAtMs, generation: () => current }, answerDeadlineMs);
-  const clusterMetrics = aggregatedMetrics(metrics, supervisor, answerDeadlineMs);
+  const clusterMetrics = aggregatedMetrics(metrics, supervisor, workerCounters, answerDeadlineMs);
 
   // ---- reload -------------------------------------------------------------------------------
 
@@ -265,6 +270,9 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       }
       // It cannot run what every other worker runs: a replacement starts from the current config.
       logger.error({ event: 'worker-reload-failed', worker: handle.id, pid: handle.pid, detail: answer?.error }, `worker ${handle.id} (pid ${handle.pid}) could not apply generation ${target.number}: ${answer?.error ?? 'no answer'}; replacing it`);
+      // Its counters up to now, not up to the last scrape, stay in /metrics (retired-counters.ts).
+      const [snapshot] = await supervisor.ask([handle], { kind: 'metrics' }, answerDeadlineMs);
+      if (snapshot !== undefined && supervisor.handles.includes(handle)) workerCounters.remember(handle.id, snapshot);
       handle.worker.process.kill('SIGKILL');
     });
   }
