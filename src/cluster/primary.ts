@@ -4,8 +4,9 @@
 // - health: the Prober of the current generation and the one deciding HealthMonitor; workers'
 //   passive evidence comes in as `failure` messages, transitions go out as `health`;
 // - quiescing and operator overrides (the admin API), out as `quiescing` and `override`;
-// - the learned-session map, the owner: workers report sessions opened and closed, the map's
-//   changes (and purges when a coordinator goes down or is removed) go out to every replica;
+// - the learned-session map, the owner: workers report sessions opened and closed (in either
+//   order: session-reports.ts), the map's changes (and purges when a coordinator goes down or is
+//   removed) go out to every replica;
 // - TCP connection counts for least-connections (peer-counts.ts);
 // - the admin listener: /metrics adds up every process (prom-client's aggregator) and keeps the
 //   counters of workers that are gone (retired-counters.ts), /status asks every worker for its
@@ -32,6 +33,7 @@ import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
 import type { ConnectionCounts, Question, SharedState, StartMessage, ToPrimary } from './protocol.ts';
 import { RetiredCounters } from './retired-counters.ts';
+import { SessionReports } from './session-reports.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -83,6 +85,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       forgotten: (key) => supervisor.broadcast({ type: 'session-forgotten', key }),
     },
   });
+  /** Workers' reports, which may come closed-before-opened (session-reports.ts). */
+  const sessionReports = new SessionReports(sessions);
   const registry = new CoordinatorRegistry((name) => sessions.countFor(name));
   const monitor = new HealthMonitor(registry, () => current.config.health, logger);
   const metrics = new ProxyMetrics(
@@ -152,10 +156,10 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
         monitor.observeForwardedFailure(message.coordinator, message.code, message.detail);
         return;
       case 'session-opened':
-        sessions.learn(message.key, message.coordinator);
+        sessionReports.opened(message.key, message.coordinator, Date.now());
         return;
       case 'session-closed':
-        sessions.forget(message.key);
+        sessionReports.closed(message.key, Date.now());
         return;
       case 'sessions-touched':
         sessions.touch(message.keys, Date.now());
