@@ -1,12 +1,14 @@
 // What the primary's admin listener shows with workers: /status and /metrics over every process.
 // The primary asks the workers that serve (with a deadline: a worker that does not answer in time
-// is shown as such, its figures missing) and merges their answers with what it owns itself.
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+// is shown as such, its figures missing, but /metrics keeps its counters as it last answered) and
+// merges their answers with what it owns itself.
+import { AggregatorRegistry } from 'prom-client';
 import type { AdminMetrics } from '../admin/server.ts';
 import type { Generation } from '../generation.ts';
 import type { ProxyMetrics } from '../metrics/metrics.ts';
 import { takeStatusSnapshot, type StatusSnapshot, type TcpListenerSource, type WorkerStatus } from '../status/snapshot.ts';
 import type { WorkerReport } from './protocol.ts';
+import type { MetricsSnapshot, RetiredCounters } from './retired-counters.ts';
 import { mergeReports, workerInFlight, workerRequestsPerSec } from './status-merge.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -62,15 +64,30 @@ export async function clusterStatus(supervisor: Supervisor, primary: PrimaryFact
   );
 }
 
-/** Every process's metrics added up, the primary's first (its `aggregator` settings win). */
-export function aggregatedMetrics(metrics: ProxyMetrics, supervisor: Supervisor, deadlineMs: number): AdminMetrics {
+/**
+ * Every process's metrics added up, the primary's first (its `aggregator` settings win), with the
+ * counters of workers that are gone (retired-counters.ts): a replaced worker takes no count with it.
+ */
+export function aggregatedMetrics(metrics: ProxyMetrics, supervisor: Supervisor, counters: RetiredCounters, deadlineMs: number): AdminMetrics {
   return {
     registry: metrics.registry,
     countAdminAction: (action: string) => metrics.countAdminAction(action),
     async exposition(): Promise<string> {
       const own = await metrics.registry.getMetricsAsJSON();
-      const answers = await supervisor.ask(supervisor.serving(), { kind: 'metrics' }, deadlineMs);
-      const all = [own, ...answers.filter((answer): answer is MetricObjectWithValues<MetricValue<string>>[] => answer !== undefined)];
+      const asked = supervisor.serving();
+      const answers = await supervisor.ask(asked, { kind: 'metrics' }, deadlineMs);
+      const answered = new Map(asked.map((handle, i) => [handle, answers[i]]));
+      const all: MetricsSnapshot[] = [own];
+      // The workers alive now. One that exited while asked is in `retired` with its previous answer:
+      // its answer here would count it twice. One that did not answer (or is not serving) shows
+      // its counters as last seen, so that they do not drop for one scrape.
+      for (const handle of supervisor.handles) {
+        const answer = answered.get(handle);
+        if (answer !== undefined) counters.remember(handle.id, answer);
+        const part = answer ?? counters.last(handle.id);
+        if (part !== undefined) all.push(part);
+      }
+      all.push(counters.retired);
       return AggregatorRegistry.aggregate(all).metrics();
     },
   };

@@ -4,12 +4,14 @@
 // - health: the Prober of the current generation and the one deciding HealthMonitor; workers'
 //   passive evidence comes in as `failure` messages, transitions go out as `health`;
 // - quiescing and operator overrides (the admin API), out as `quiescing` and `override`;
-// - the learned-session map, the owner: workers report sessions opened and closed, the map's
-//   changes (and purges when a coordinator goes down or is removed) go out to every replica;
+// - the learned-session map, the owner: workers report sessions opened and closed (in either
+//   order: session-reports.ts), the map's changes (and purges when a coordinator goes down or is
+//   removed) go out to every replica;
 // - TCP connection counts for least-connections (peer-counts.ts);
-// - the admin listener: /metrics adds up every process (prom-client's aggregator), /status asks
-//   every worker for its traffic and merges it (cluster-views.ts); POST /admin/reload and SIGHUP
-//   reload every worker, all or none; SIGTERM drains every worker, then the primary exits.
+// - the admin listener: /metrics adds up every process (prom-client's aggregator) and keeps the
+//   counters of workers that are gone (retired-counters.ts), /status asks every worker for its
+//   traffic and merges it (cluster-views.ts); POST /admin/reload and SIGHUP reload every worker,
+//   all or none; SIGTERM drains every worker, then the primary exits.
 //
 // Its own generation is built like a worker's — the same validation of every file — but only its
 // prober and coordinator list are used; its pools never open a connection.
@@ -30,6 +32,8 @@ import { CoordinatorRegistry } from '../upstream/registry.ts';
 import { peerCounts, sameCounts } from './peer-counts.ts';
 import { aggregatedMetrics, clusterStatus } from './cluster-views.ts';
 import type { ConnectionCounts, Question, SharedState, StartMessage, ToPrimary } from './protocol.ts';
+import { RetiredCounters } from './retired-counters.ts';
+import { SessionReports } from './session-reports.ts';
 import { Supervisor, type WorkerHandle } from './supervisor.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -58,6 +62,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   secrets.of(config);
 
   let current: Generation;
+  /** What /metrics keeps of workers that are gone (their counters, as they last answered a scrape). */
+  const workerCounters = new RetiredCounters();
   const supervisor: Supervisor = new Supervisor({
     count: options.workers,
     logger,
@@ -65,6 +71,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
     onMessage: receive,
     onServing: catchUp,
     onGone: (handle) => {
+      workerCounters.retire(handle.id);
       peersSent.delete(handle.id);
       if (connectionTables.delete(handle.id)) shareConnectionCounts();
     },
@@ -78,6 +85,8 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       forgotten: (key) => supervisor.broadcast({ type: 'session-forgotten', key }),
     },
   });
+  /** Workers' reports, which may come closed-before-opened (session-reports.ts). */
+  const sessionReports = new SessionReports(sessions);
   const registry = new CoordinatorRegistry((name) => sessions.countFor(name));
   const monitor = new HealthMonitor(registry, () => current.config.health, logger);
   const metrics = new ProxyMetrics(
@@ -147,10 +156,10 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
         monitor.observeForwardedFailure(message.coordinator, message.code, message.detail);
         return;
       case 'session-opened':
-        sessions.learn(message.key, message.coordinator);
+        sessionReports.opened(message.key, message.coordinator, Date.now());
         return;
       case 'session-closed':
-        sessions.forget(message.key);
+        sessionReports.closed(message.key, Date.now());
         return;
       case 'sessions-touched':
         sessions.touch(message.keys, Date.now());
@@ -183,7 +192,7 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
   }
 
   const status = () => clusterStatus(supervisor, { version, startedAtMs, generation: () => current }, answerDeadlineMs);
-  const clusterMetrics = aggregatedMetrics(metrics, supervisor, answerDeadlineMs);
+  const clusterMetrics = aggregatedMetrics(metrics, supervisor, workerCounters, answerDeadlineMs);
 
   // ---- reload -------------------------------------------------------------------------------
 
@@ -265,6 +274,9 @@ export async function startPrimary(config: Config, logger: Logger, options: Prim
       }
       // It cannot run what every other worker runs: a replacement starts from the current config.
       logger.error({ event: 'worker-reload-failed', worker: handle.id, pid: handle.pid, detail: answer?.error }, `worker ${handle.id} (pid ${handle.pid}) could not apply generation ${target.number}: ${answer?.error ?? 'no answer'}; replacing it`);
+      // Its counters up to now, not up to the last scrape, stay in /metrics (retired-counters.ts).
+      const [snapshot] = await supervisor.ask([handle], { kind: 'metrics' }, answerDeadlineMs);
+      if (snapshot !== undefined && supervisor.handles.includes(handle)) workerCounters.remember(handle.id, snapshot);
       handle.worker.process.kill('SIGKILL');
     });
   }

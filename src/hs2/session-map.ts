@@ -71,9 +71,11 @@ export class SessionMap {
     return entry.coordinator;
   }
 
-  forget(key: string): void {
-    if (!this.#remove(key)) return;
+  /** False when the map did not have it. */
+  forget(key: string): boolean {
+    if (!this.#remove(key)) return false;
     this.#options.replication?.forgotten(key);
+    return true;
   }
 
   #remove(key: string): boolean {

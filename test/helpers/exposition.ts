@@ -42,3 +42,17 @@ export function pick(samples: readonly Sample[], name: string, labels: Record<st
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
 }
+
+/** Each metric family's type, from the `# TYPE name type` lines. */
+export function familyTypes(text: string): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const match of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(match[1]!, match[2]!);
+  return types;
+}
+
+/** Whether a sample only ever grows: a counter's, or a histogram's bucket, sum or count. */
+export function isMonotonicSample(sample: Sample, types: ReadonlyMap<string, string>): boolean {
+  if (types.get(sample.name) === 'counter') return true;
+  const family = /^(.*)_(bucket|sum|count)$/.exec(sample.name)?.[1];
+  return family !== undefined && types.get(family) === 'histogram';
+}

@@ -11,6 +11,7 @@ import type { ConfigInput } from '../../src/config/schema.ts';
 import type { StatusSnapshot } from '../../src/status/snapshot.ts';
 import { startCluster, type SimulatedCluster, type SimulatedCoordinator } from '../../src/tools/simulator/index.ts';
 import { readCert } from '../helpers/certs.ts';
+import { familyTypes, isMonotonicSample, parseExposition, pick, type Sample } from '../helpers/exposition.ts';
 import { ChildProxy, type ChildLogLine } from '../helpers/child-proxy.ts';
 import { Hs2BinaryClient, Hs2Client, assertSuccess, isSuccess, type Hs2ClientOptions } from '../helpers/hs2-client.ts';
 import { coordinatorTls, harnessConfig } from '../helpers/proxy-harness.ts';
@@ -234,6 +235,58 @@ describe('server.workers: 2', () => {
     const from = proxy.lines.length;
     for (let i = 0; i < 4; i++) assertSuccess((await client(url).openSession()).status);
     expect(new Set((await waitForAccessLines(proxy, 4, from, 'OpenSession')).map((l) => l.worker))).toEqual(new Set([survivor.id, replacement.worker]));
+  });
+
+  it('/metrics does not go backwards when a worker is replaced, and its live gauges go with it', async () => {
+    const { child: proxy, url, admin } = await startWorkers(2);
+    const sims = cluster!.coordinators;
+    const sessions = [];
+    for (let i = 0; i < 8; i++) {
+      const hs2 = client(url);
+      assertSuccess((await hs2.openSession()).status);
+      sessions.push(hs2);
+    }
+    for (const sim of sims) sim.stall('ExecuteStatement');
+    const results = sessions.map((hs2) => hs2.executeStatement('select 1').then((reply) => isSuccess(reply.status), () => false));
+    await waitFor(() => sims.reduce((sum, sim) => sum + sim.stalledCount('ExecuteStatement'), 0) === sessions.length, { what: 'every ExecuteStatement held' });
+    const scrape = async () => {
+      const text = await (await fetch(`${admin}/metrics`)).text();
+      return { samples: parseExposition(text), types: familyTypes(text) };
+    };
+    // Both workers answered this scrape: the primary has what each counted so far.
+    const before = await waitFor(async () => {
+      const scraped = await scrape();
+      const { samples } = scraped;
+      return pick(samples, 'impala_ha_proxy_requests_total') === 8 && pick(samples, 'impala_ha_proxy_coordinator_in_flight_requests') === 8 ? scraped : undefined;
+    }, { what: 'eight OpenSessions counted and eight requests in flight' });
+    const workers = (await status(admin)).workers!;
+    const victim = workers.find((w) => (w.inFlight ?? 0) > 0)!;
+    const survivor = workers.find((w) => w !== victim)!;
+
+    process.kill(victim.pid, 'SIGKILL');
+    await proxy.waitForLine((l) => l.event === 'worker-exit' && l.pid === victim.pid, 'the worker-exit line');
+    await proxy.waitForLine((l) => l.event === 'worker-started' && (l.worker as number) > 2, 'the replacement', 30_000);
+
+    // Every counter and histogram series (traffic, IPC messages, process CPU, GC) is at least what
+    // it was: the dead worker's last scraped figures stay in the sum. Prometheus's rate() would
+    // take a drop for a counter reset.
+    const after = await scrape();
+    const key = (s: Sample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+    const now = new Map(after.samples.map((s) => [key(s), s.value]));
+    const fell = before.samples.filter((s) => {
+      const value = now.get(key(s));
+      return isMonotonicSample(s, before.types) && (value === undefined || value < s.value);
+    });
+    expect(fell.map((s) => `${key(s)} ${s.value} → ${now.get(key(s))}`)).toEqual([]);
+    expect(pick(after.samples, 'impala_ha_proxy_requests_total')).toBe(8);
+    // Live state is the live workers' alone: the dead worker's requests in flight are gone.
+    expect(pick(after.samples, 'impala_ha_proxy_coordinator_in_flight_requests')).toBe(survivor.inFlight);
+
+    for (const sim of sims) sim.releaseStalled();
+    const outcomes = await Promise.all(results);
+    expect(outcomes.filter((isOk) => isOk)).toHaveLength(survivor.inFlight!);
+    // The survivor's ExecuteStatements add to the sum that kept the dead worker's OpenSessions.
+    await waitFor(async () => pick((await scrape()).samples, 'impala_ha_proxy_requests_total') === 8 + survivor.inFlight!, { what: 'the survivor\'s ExecuteStatements counted' });
   });
 
   it('least-connections on a TCP listener counts the connections of both workers', async () => {

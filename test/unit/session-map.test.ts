@@ -35,9 +35,9 @@ describe('SessionMap', () => {
     expect(map.lookup('s2', 1)).toBe('impalad-2');
     expect(map.lookup('nope', 1)).toBeUndefined();
     expect(map.countFor('impalad-1')).toBe(2);
-    map.forget('s1');
-    map.forget('s1'); // twice: no second -1
-    map.forget('unknown');
+    expect(map.forget('s1')).toBe(true);
+    expect(map.forget('s1')).toBe(false); // twice: no second -1
+    expect(map.forget('unknown')).toBe(false);
     expect(map.lookup('s1', 2)).toBeUndefined();
     expect(map.size).toBe(2);
     expect(changes).toEqual([
