@@ -8,8 +8,14 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { IdleWatch, Watched } from './idle-watch.ts';
 
-/** Call right after pipeline(upstream, res). `onCut` runs once, before the response is destroyed. */
-export function cutWhenClientStalls(upstream: Readable, res: ServerResponse, watch: IdleWatch, onCut: () => void): void {
+/**
+ * Call right after pipeline(upstream, res); call the function it returns from pipeline's callback
+ * (the response is done, or gone). Not a 'close' listener of its own: node's pipeline already puts
+ * seven on the response, http-proxy-3 one and the proxy two, and an eleventh made Node warn of a
+ * listener leak once for every streamed /ui response (test/regressions/webui-listener-warning).
+ * `onCut` runs once, before the response is destroyed.
+ */
+export function cutWhenClientStalls(upstream: Readable, res: ServerResponse, watch: IdleWatch, onCut: () => void): () => void {
   let watched: Watched;
   const onQuiet = (): void => {
     if (!res.writableNeedDrain) {
@@ -23,9 +29,9 @@ export function cutWhenClientStalls(upstream: Readable, res: ServerResponse, wat
   const touch = (): void => watched.touch();
   upstream.on('data', touch);
   res.on('drain', touch);
-  res.once('close', () => {
+  return () => {
     watched.stop();
     upstream.off('data', touch);
     res.off('drain', touch);
-  });
+  };
 }

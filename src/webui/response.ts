@@ -61,10 +61,12 @@ export function writeUiResponse(upstream: IncomingMessage, req: IncomingMessage,
 
 /** The body as it comes, with backpressure; the client that stops reading it is cut. */
 function streamBody(upstream: IncomingMessage, res: ServerResponse, logger: Logger, drain: IdleWatch): void {
+  let stopWatching = (): void => {};
   pipeline(upstream, res, (error) => {
+    stopWatching();
     if (error) logger.debug({ event: 'webui-stream-error', code: (error as NodeJS.ErrnoException).code }, error.message);
   });
-  cutWhenClientStalls(upstream, res, drain, () => logger.debug({ event: 'webui-client-stalled' }, `client took no response bytes for ${drain.idleTimeoutMs} ms`));
+  stopWatching = cutWhenClientStalls(upstream, res, drain, () => logger.debug({ event: 'webui-client-stalled' }, `client took no response bytes for ${drain.idleTimeoutMs} ms`));
 }
 
 function readHead(upstream: IncomingMessage, rewriter: UiRewriter): Head {
