@@ -1,6 +1,7 @@
 // Prometheus metrics for one proxy instance (own Registry: several proxies in one process, as in
-// the tests, never collide). Counters are bumped from the hot path through label children resolved
-// once per coordinator; gauges read live state at scrape time in collect(), so nothing ticks.
+// the tests, never collide). What every request counts is bumped as plain numbers (tallies,
+// tallied-counter.ts) and rarer events through label children, both resolved once per coordinator;
+// gauges read live state at scrape time in collect(), so nothing ticks.
 //
 // With workers (src/cluster/) each process registers what it alone knows, and the primary's
 // /metrics adds them up with prom-client's AggregatorRegistry.aggregate (sum unless a metric says
@@ -17,6 +18,7 @@ import { hs2Methods } from '../hs2/methods.ts';
 import type { TcpOutcome } from '../tcp/outcome.ts';
 import type { Coordinator } from '../upstream/coordinator.ts';
 import { RecentRequests } from './recent-requests.ts';
+import { TalliedCounter, type Tally } from './tallied-counter.ts';
 import { TcpMetrics } from './tcp-metrics.ts';
 
 const prefix = 'impala_ha_proxy_';
@@ -39,27 +41,27 @@ class CoordinatorSeries {
   readonly recent = new RecentRequests();
   readonly duration: Histogram.Internal<string>;
   readonly proxyAdded: Histogram.Internal<string>;
-  readonly bytesIn: Counter.Internal;
-  readonly bytesOut: Counter.Internal;
-  readonly #requests: Counter<'coordinator' | 'method' | 'status_class'>;
-  /** method → children indexed like statusClasses. */
-  readonly #byMethod = new Map<string, (Counter.Internal | undefined)[]>();
+  readonly bytesIn: Tally;
+  readonly bytesOut: Tally;
+  readonly #requests: TalliedCounter<'coordinator' | 'method' | 'status_class'>;
+  /** method → series indexed like statusClasses. */
+  readonly #byMethod = new Map<string, (Tally | undefined)[]>();
 
   constructor(name: string, metrics: ProxyMetrics) {
     this.name = name;
     this.#requests = metrics.requests;
     this.duration = metrics.duration.labels(name);
     this.proxyAdded = metrics.proxyAdded.labels(name);
-    this.bytesIn = metrics.bytesIn.labels(name);
-    this.bytesOut = metrics.bytesOut.labels(name);
+    this.bytesIn = metrics.bytesIn.series({ coordinator: name });
+    this.bytesOut = metrics.bytesOut.series({ coordinator: name });
   }
 
   countRequest(method: string, status: number): void {
     const classIndex = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     let children = this.#byMethod.get(method);
     if (children === undefined) this.#byMethod.set(method, (children = []));
-    const child = (children[classIndex] ??= this.#requests.labels(this.name, method, statusClasses[classIndex]!));
-    child.inc();
+    const tally = (children[classIndex] ??= this.#requests.series({ coordinator: this.name, method, status_class: statusClasses[classIndex]! }));
+    tally.value += 1;
   }
 }
 
@@ -68,12 +70,12 @@ export type MetricsRole = 'single' | 'primary' | 'worker';
 
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'coordinator' | 'method' | 'status_class'>;
+  readonly requests: TalliedCounter<'coordinator' | 'method' | 'status_class'>;
   readonly duration: Histogram<'coordinator'>;
   readonly proxyAdded: Histogram<'coordinator'>;
-  readonly bytesIn: Counter<'coordinator'>;
-  readonly bytesOut: Counter<'coordinator'>;
-  readonly #verdicts: Record<Verdict, Counter.Internal>;
+  readonly bytesIn: TalliedCounter<'coordinator'>;
+  readonly bytesOut: TalliedCounter<'coordinator'>;
+  readonly #verdicts: Record<Verdict, Tally>;
   readonly #upstreamFailures: Counter<'coordinator' | 'code'>;
   readonly #refused: Counter<'code'>;
   readonly #repins: Counter<'reason'>;
@@ -96,13 +98,13 @@ export class ProxyMetrics {
     const traffic = role === 'primary' ? [] : [this.registry];
     const owned = role === 'worker' ? [] : [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix });
-    this.requests = new Counter({ name: `${prefix}requests_total`, help: 'hs2 requests by coordinator, Thrift method (other/unknown outside the HS2 IDL) and HTTP status class (none: no response, e.g. the client left)', labelNames: ['coordinator', 'method', 'status_class'], registers: traffic });
+    this.requests = new TalliedCounter({ name: `${prefix}requests_total`, help: 'hs2 requests by coordinator, Thrift method (other/unknown outside the HS2 IDL) and HTTP status class (none: no response, e.g. the client left)', labelNames: ['coordinator', 'method', 'status_class'], registers: traffic });
     this.duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Total time of an hs2 request at the proxy, from request start to response end', labelNames: ['coordinator'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: traffic });
     this.proxyAdded = new Histogram({ name: `${prefix}proxy_added_duration_seconds`, help: 'Time an hs2 request spent in the proxy before it was dispatched to a coordinator (body read, sniffing, routing)', labelNames: ['coordinator'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: traffic });
-    this.bytesIn = new Counter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers: traffic });
-    this.bytesOut = new Counter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers: traffic });
-    const verdictCounter = new Counter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle, re-pinned there), handle (by session handle, cookie left alone), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers: traffic });
-    this.#verdicts = Object.fromEntries(verdicts.map((verdict) => [verdict, verdictCounter.labels(verdict)])) as Record<Verdict, Counter.Internal>;
+    this.bytesIn = new TalliedCounter({ name: `${prefix}request_bytes_total`, help: 'hs2 request body bytes received from clients', labelNames: ['coordinator'], registers: traffic });
+    this.bytesOut = new TalliedCounter({ name: `${prefix}response_bytes_total`, help: 'hs2 response body bytes sent to clients', labelNames: ['coordinator'], registers: traffic });
+    const verdictCounter = new TalliedCounter({ name: `${prefix}affinity_decisions_total`, help: 'Routing verdicts: new (first pin), kept, recovered (by session handle, re-pinned there), handle (by session handle, cookie left alone), repinned, invalid (forged or unknown cookie)', labelNames: ['verdict'], registers: traffic });
+    this.#verdicts = Object.fromEntries(verdicts.map((verdict) => [verdict, verdictCounter.series({ verdict })])) as Record<Verdict, Tally>;
     this.#upstreamFailures = new Counter({ name: `${prefix}upstream_failures_total`, help: 'Failed attempts of hs2 requests, charged to the coordinator that failed them, by error code (UPSTREAM_RESET, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_DOWN…)', labelNames: ['coordinator', 'code'], registers: traffic });
     this.#refused = new Counter({ name: `${prefix}refused_requests_total`, help: 'hs2 requests the proxy answered itself without sending them to a coordinator (bad method, target or body; client gone; body timeout), by error code', labelNames: ['code'], registers: traffic });
     this.#repins = new Counter({ name: `${prefix}repins_total`, help: 'Clients moved to another coordinator, by reason (down, disabled, removed, draining, failover)', labelNames: ['reason'], registers: traffic });
@@ -206,7 +208,7 @@ export class ProxyMetrics {
       if (outcome.error !== undefined) this.#refused.labels(outcome.error.code).inc();
       return;
     }
-    this.#verdicts[outcome.verdict].inc();
+    this.#verdicts[outcome.verdict].value += 1;
     if (outcome.repin !== undefined && outcome.verdict === 'repinned') this.#repins.labels(outcome.repin).inc();
     const attempts = outcome.attempts;
     if (attempts.length > 1) this.#replays.inc(attempts.length - 1);
@@ -227,8 +229,8 @@ export class ProxyMetrics {
     const own = outcome.servedBy !== undefined ? attempts.at(-1)!.ms + (outcome.totalMs - outcome.upstreamMs) : outcome.totalMs;
     series.duration.observe(own / 1000);
     series.proxyAdded.observe(Math.max(0, outcome.totalMs - outcome.upstreamMs) / 1000);
-    series.bytesIn.inc(outcome.bytesIn);
-    series.bytesOut.inc(outcome.bytesOut);
+    series.bytesIn.value += outcome.bytesIn;
+    series.bytesOut.value += outcome.bytesOut;
     if (outcome.servedBy !== undefined) series.recent.record(nowMs, own, outcome.status >= 500);
   }
 
