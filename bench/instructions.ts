@@ -1,14 +1,16 @@
-// Instructions per request, counted by valgrind's callgrind: a figure that does not move with the
-// machine's load, for before/after comparisons on a shared or noisy host where CPU µs per request
-// move by ±10 % between runs (bench/README.md). Each target runs under callgrind (every thread: the
+// Instructions per request, counted by valgrind's callgrind: a figure that the machine's load barely
+// moves, for before/after comparisons on a shared or noisy host where CPU µs per request move by
+// ±10 % between runs (bench/README.md). Each target runs under callgrind (every thread: the
 // main thread, V8's compiler and GC helpers, libuv's pool) behind the fake coordinators; a client
 // sends the benchmark's small GetOperationStatus call on CONNECTIONS keep-alive connections, one at
 // a time per connection, plain HTTP; after WARMUP requests the counters are zeroed
 // (callgrind_control -z), after REQUESTS more they are dumped, and the dump's total divided by
-// REQUESTS is the figure. The same count on two builds says what a change costs; it counts work,
-// not time (a cache miss or a syscall's kernel side is not in it), so it complements CPU µs.
+// REQUESTS is the figure. It counts work, not time (a cache miss or a syscall's kernel side is not
+// in it). It compares two builds of the proxy at the same settings (three runs each: in one session
+// each build's three agreed within 1.5 %; other repeats of one build spread up to 5 %), not two programs: V8's concurrent compilers and collectors are counted too, and
+// how much of their work falls in the window depends on the program and the warm-up (bench/README.md).
 //
-//   npm run build && node bench/instructions.ts [--requests N] [--warmup N] [--connections N] [TARGET…]
+//   npm run build && node bench/instructions.ts [--requests N] [--warmup N] [--connections N] [--keep DIR] [TARGET…]
 //   e.g. node bench/instructions.ts proxy undici-pass node-http
 //
 // Needs valgrind (apt-get install valgrind). Under callgrind a target runs ~50x slower: a run of
@@ -16,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +30,13 @@ import { operationStatusCall } from './thrift-messages.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { requests: { type: 'string', default: '1000' }, warmup: { type: 'string', default: '500' }, connections: { type: 'string', default: '8' } },
+  options: {
+    requests: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '8' },
+    // Keep each target's measured dump (callgrind.TARGET.out) for `callgrind_annotate --inclusive=no`.
+    keep: { type: 'string' },
+  },
 });
 const requests = Number(values.requests);
 const warmup = Number(values.warmup);
@@ -94,8 +102,8 @@ async function load(port: number, cookie: string, body: Buffer, count: number, t
   }
 }
 
-/** The instruction total (Ir) of the newest callgrind dump in `directory` for `pid`. */
-function dumpedInstructions(directory: string, pid: number): number {
+/** The newest callgrind dump in `directory` for `pid`, and its instruction total (Ir). */
+function newestDump(directory: string, pid: number): { file: string; instructions: number } {
   const dumps = readdirSync(directory)
     .filter((name) => name.startsWith(`callgrind.${pid}.`))
     .sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1)));
@@ -103,7 +111,7 @@ function dumpedInstructions(directory: string, pid: number): number {
   if (newest === undefined) throw new Error(`instructions: no callgrind dump for pid ${pid} in ${directory}`);
   const total = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(directory, newest), 'utf8'));
   if (total === null) throw new Error(`instructions: no total in ${newest}`);
-  return Number(total[1]);
+  return { file: join(directory, newest), instructions: Number(total[1]) };
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'instructions-'));
@@ -122,7 +130,7 @@ try {
   lines.close();
   const coordinators = JSON.parse(line) as Coordinators;
   const dumpDirectory = join(directory, 'callgrind');
-  execFileSync('mkdir', ['-p', dumpDirectory]);
+  mkdirSync(dumpDirectory);
   // V8 writes and rewrites machine code: --smc-check=all-non-file makes valgrind notice.
   const wrapper = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(dumpDirectory, 'callgrind.%p')}`];
   for (const name of targets) {
@@ -135,7 +143,12 @@ try {
     execFileSync('callgrind_control', ['-z', String(target.pid)], { stdio: 'ignore', timeout: 120_000 });
     await load(target.httpPort, target.cookie, body, requests, 600_000);
     execFileSync('callgrind_control', ['-d', String(target.pid)], { stdio: 'ignore', timeout: 120_000 });
-    const perRequest = dumpedInstructions(dumpDirectory, target.pid) / requests;
+    const dump = newestDump(dumpDirectory, target.pid);
+    const perRequest = dump.instructions / requests;
+    if (values.keep !== undefined) {
+      mkdirSync(values.keep, { recursive: true });
+      copyFileSync(dump.file, join(values.keep, `callgrind.${name}.out`));
+    }
     console.log(`${name.padEnd(12)} ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions per request (${requests} requests after ${warmup} of warm-up, ${connections} connections; ${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
     console.log(`BENCH_JSON ${JSON.stringify({ target: name, instructionsPerRequest: Math.round(perRequest), requests, warmup, connections })}`);
     await target.stop();
