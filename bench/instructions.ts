@@ -17,15 +17,14 @@
 // the defaults takes a few minutes. Loopback only; every run is bounded in time.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Child } from './children.ts';
-import { isSkipped, startTarget, type Coordinators, type Target, type TargetName } from './targets.ts';
+import { makeCertificates, startFakeCoordinators } from './fixtures.ts';
+import { isSkipped, startTarget, type Target, type TargetName } from './targets.ts';
 import { operationStatusCall } from './thrift-messages.ts';
 
 const { values, positionals } = parseArgs({
@@ -119,16 +118,11 @@ const children: Child[] = [];
 let running: Target | undefined;
 try {
   const certificateDirectory = join(directory, 'certs');
-  execFileSync('bash', ['certs/make-dev-certs.sh', certificateDirectory], { stdio: 'ignore' });
-  const certificates = { certFile: join(certificateDirectory, 'proxy.pem'), keyFile: join(certificateDirectory, 'proxy-key.pem'), bundleFile: join(certificateDirectory, 'proxy-bundle.pem') };
-  writeFileSync(certificates.bundleFile, readFileSync(certificates.certFile, 'utf8') + readFileSync(certificates.keyFile, 'utf8'));
+  const certificates = makeCertificates(certificateDirectory);
   const body = operationStatusCall(300, randomBytes(16));
-  const fake = new Child('fake-coordinators', process.execPath, ['bench/fake-coordinator.ts', '2', join(certificateDirectory, 'coordinator.pem'), join(certificateDirectory, 'coordinator-key.pem')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(fake);
-  const lines = createInterface({ input: fake.process.stdout! });
-  const [line] = (await once(lines, 'line')) as [string];
-  lines.close();
-  const coordinators = JSON.parse(line) as Coordinators;
+  const fake = await startFakeCoordinators(certificateDirectory);
+  children.push(fake.child);
+  const coordinators = fake.ports;
   const dumpDirectory = join(directory, 'callgrind');
   mkdirSync(dumpDirectory);
   // V8 writes and rewrites machine code: --smc-check=all-non-file makes valgrind notice.

@@ -17,16 +17,14 @@
 // and prints what it keeps after each (a full collection 1 s after the load). MEMD_TIMELINE=1
 // prints RSS, heap and native memory every 0.5 s; MEMD_GC_AT_MS sets when the one full
 // collection happens (ms after the target started).
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Child, freePort, waitForPort } from './children.ts';
-import { isSkipped, startTarget, type Coordinators, type Target, type TargetName } from './targets.ts';
+import { makeCertificates, startFakeCoordinators } from './fixtures.ts';
+import { isSkipped, startTarget, type Target, type TargetName } from './targets.ts';
 import { operationStatusCall } from './thrift-messages.ts';
 import { runLoad, workloads } from './workloads.ts';
 
@@ -79,20 +77,15 @@ const children: Child[] = [];
 let running: Target | undefined;
 try {
   const certificateDirectory = join(directory, 'certs');
-  execFileSync('bash', ['certs/make-dev-certs.sh', certificateDirectory], { stdio: 'ignore' });
-  const certificates = { certFile: join(certificateDirectory, 'proxy.pem'), keyFile: join(certificateDirectory, 'proxy-key.pem'), bundleFile: join(certificateDirectory, 'proxy-bundle.pem') };
-  writeFileSync(certificates.bundleFile, readFileSync(certificates.certFile, 'utf8') + readFileSync(certificates.keyFile, 'utf8'));
+  const certificates = makeCertificates(certificateDirectory);
   const files = { bodyFile: join(directory, 'request.bin'), luaFile: 'bench/wrk/hs2-post.lua' };
   writeFileSync(files.bodyFile, operationStatusCall(300, randomBytes(16)));
   const probeFile = join(directory, 'probe.mjs');
   writeFileSync(probeFile, probe);
 
-  const fake = new Child('fake-coordinators', process.execPath, ['bench/fake-coordinator.ts', '2', join(certificateDirectory, 'coordinator.pem'), join(certificateDirectory, 'coordinator-key.pem')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(fake);
-  const lines = createInterface({ input: fake.process.stdout! });
-  const [line] = (await once(lines, 'line')) as [string];
-  lines.close();
-  const coordinators = JSON.parse(line) as Coordinators;
+  const fake = await startFakeCoordinators(certificateDirectory);
+  children.push(fake.child);
+  const coordinators = fake.ports;
   const workload = workloads.find((w) => w.id === values.workload)!;
 
   for (const spec of positionals.length > 0 ? positionals : ['node-http', 'proxy']) {

@@ -10,17 +10,16 @@
 // taken within a round. wrk and haproxy are installed from Debian when missing.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { sniffRequest } from '../src/hs2/sniff.ts';
-import { Child, runBounded } from './children.ts';
+import { runBounded } from './children.ts';
+import { makeCertificates, startFakeCoordinators } from './fixtures.ts';
 import { measureOpenLoop, measureRun, type MeasureContext, type Sample } from './measure.ts';
 import { renderResults, type CheckResults, type Skip } from './report.ts';
-import { defaultTargets, isSkipped, servesProtocol, startTarget, targetDescriptions, targetNames, type Coordinators, type Target, type TargetName } from './targets.ts';
+import { defaultTargets, isSkipped, servesProtocol, startTarget, targetDescriptions, targetNames, type Target, type TargetName } from './targets.ts';
 import { operationStatusCall } from './thrift-messages.ts';
 import { maximumProbe, openLoopShare, protocolOf, runLoad, workloads, type Workload } from './workloads.ts';
 
@@ -120,16 +119,6 @@ function firstLine(command: string, args: readonly string[]): string {
   }
 }
 
-async function startFakeCoordinators(certificateDirectory: string): Promise<{ child: Child; ports: Coordinators }> {
-  const child = new Child('fake-coordinators', process.execPath, ['bench/fake-coordinator.ts', '2', join(certificateDirectory, 'coordinator.pem'), join(certificateDirectory, 'coordinator-key.pem')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines = createInterface({ input: child.process.stdout! });
-  const [line] = (await Promise.race([once(lines, 'line'), once(child.process, 'exit').then(() => { throw new Error(`fake coordinators exited: ${child.stderrTail}`); })])) as [string];
-  lines.close();
-  return { child, ports: JSON.parse(line) as Coordinators };
-}
-
 function gitCommit(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -178,13 +167,7 @@ async function main(): Promise<void> {
 
   try {
     const certificateDirectory = join(directory, 'certs');
-    execFileSync('bash', ['certs/make-dev-certs.sh', certificateDirectory], { stdio: 'ignore' });
-    const certificates = {
-      certFile: join(certificateDirectory, 'proxy.pem'),
-      keyFile: join(certificateDirectory, 'proxy-key.pem'),
-      bundleFile: join(certificateDirectory, 'proxy-bundle.pem'),
-    };
-    writeFileSync(certificates.bundleFile, readFileSync(certificates.certFile, 'utf8') + readFileSync(certificates.keyFile, 'utf8'));
+    const certificates = makeCertificates(certificateDirectory);
 
     const body = operationStatusCall(300, randomBytes(16));
     // The proxy routes on what it sniffs; a body it cannot read would measure the 400 path.
