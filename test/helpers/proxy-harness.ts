@@ -29,6 +29,13 @@ export interface Harness {
 
 export const coordinatorTls = { certFile: certPath('coordinator.pem'), keyFile: certPath('coordinator-key.pem') };
 
+/**
+ * Health checks for tests that are not about health: probes a loaded machine meets with room to
+ * spare (three misses of 900 ms before a coordinator is down), so a flap never reads as the failure
+ * the test looks for. The harness's own are faster, for failover tests.
+ */
+export const steadyHealth = { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 } as const;
+
 export function harnessConfig(cluster: SimulatedCluster, overrides: Partial<ConfigInput> = {}): ConfigInput {
   const { upstream, ...rest } = overrides;
   return {

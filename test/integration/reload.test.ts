@@ -11,7 +11,7 @@ import { startCluster, type SimulatedCluster } from '../../src/tools/simulator/i
 import { ChildProxy } from '../helpers/child-proxy.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, HttpError, assertSuccess } from '../helpers/hs2-client.ts';
-import { coordinatorTls, harnessConfig, startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { coordinatorTls, harnessConfig, startHarness, steadyHealth, type Harness } from '../helpers/proxy-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 function peerFingerprint(url: string): Promise<string> {
@@ -30,13 +30,12 @@ const fingerprintOf = (name: string) => new X509Certificate(readCert(name)).fing
 describe('reload under load', () => {
   let harness: Harness;
   let base: ConfigInput;
-  // This test is about reloads, not health: probes a loaded machine meets with room to spare. With
-  // the harness's 450 ms and fall 2, a full suite beside two busy loops once marked a live
-  // coordinator down, and its clients' re-pins read as reload failures.
-  const health = { intervalMs: 1_000, timeoutMs: 900, rise: 2, fall: 3 };
+  // This test is about reloads, not health. With the harness's 450 ms and fall 2, a full suite
+  // beside two busy loops once marked a live coordinator down, and its clients' re-pins read as
+  // reload failures.
   beforeAll(async () => {
-    harness = await startHarness({ config: { health } });
-    base = harnessConfig(harness.cluster, { health });
+    harness = await startHarness({ config: { health: steadyHealth } });
+    base = harnessConfig(harness.cluster, { health: steadyHealth });
   });
   afterAll(async () => {
     await harness?.close();

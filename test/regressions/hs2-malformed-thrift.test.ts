@@ -8,7 +8,7 @@ import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { readCert } from '../helpers/certs.ts';
 import { Hs2Client } from '../helpers/hs2-client.ts';
 import { withDeadline } from '../helpers/wait-for.ts';
-import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { startHarness, steadyHealth, type Harness } from '../helpers/proxy-harness.ts';
 import { postRaw, type RawResponse } from '../helpers/raw-rpc.ts';
 import { TType, bytes, i32, strictHeader, string } from '../helpers/thrift-bytes.ts';
 
@@ -16,7 +16,7 @@ let harness: Harness;
 
 beforeAll(async () => {
   // Probes with room to spare on a loaded machine: a health event here must come from the requests.
-  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 } } });
+  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: steadyHealth } });
 });
 
 afterAll(async () => {

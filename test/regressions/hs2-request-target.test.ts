@@ -11,7 +11,7 @@ import { decodeReply } from '../../src/tools/thrift/hs2.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
 import { readCert } from '../helpers/certs.ts';
 import { withDeadline } from '../helpers/wait-for.ts';
-import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { startHarness, steadyHealth, type Harness } from '../helpers/proxy-harness.ts';
 import { rawTlsExchange } from '../helpers/raw-tls.ts';
 
 let harness: Harness;
@@ -20,7 +20,7 @@ let port: number;
 beforeEach(async () => {
   // A short shutdown grace: a proxy with dead pools would otherwise hold close() for 30 s.
   // Probes with room to spare on a loaded machine: a health event here must come from the requests.
-  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 } } });
+  harness = await startHarness({ config: { server: { shutdownTimeoutMs: 1000 }, health: steadyHealth } });
   port = Number(new URL(harness.url).port);
 });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
-import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { startHarness, steadyHealth, type Harness } from '../helpers/proxy-harness.ts';
 import { startTrickler } from '../helpers/trickler.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
       // No minimum rate: these tricklers are never cut (hs2-slow-upload-rate.test.ts cuts them).
       server: { requestBodyIdleTimeoutMs: idleTimeoutMs, requestBodyMinBytesPerSec: 0, shutdownTimeoutMs: 1000 },
       // Probes with room to spare on a loaded machine: a probe flap would answer the good client 503.
-      health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 },
+      health: steadyHealth,
     },
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCall } from '../../src/tools/thrift/hs2.ts';
 import { certPath, readCert } from '../helpers/certs.ts';
 import { Hs2Client, assertSuccess } from '../helpers/hs2-client.ts';
-import { startHarness, type Harness } from '../helpers/proxy-harness.ts';
+import { startHarness, steadyHealth, type Harness } from '../helpers/proxy-harness.ts';
 import { statusOf } from '../helpers/raw-tls.ts';
 import { startTrickler } from '../helpers/trickler.ts';
 import { waitFor, withDeadline } from '../helpers/wait-for.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
       upstream: { mode: 'tls', tls: { caFile: certPath('ca.pem') }, maxReplayBytes: 1024, connectionsPerCoordinator: 4 },
       server: { requestBodyIdleTimeoutMs: idleTimeoutMs, shutdownTimeoutMs: 1000 },
       // Probes with room to spare on a loaded machine: a probe flap would answer the good client 503.
-      health: { intervalMs: 1000, timeoutMs: 900, rise: 2, fall: 3 },
+      health: steadyHealth,
     },
   });
 });
