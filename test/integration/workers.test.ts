@@ -68,6 +68,24 @@ function waitForAccessLines(proxy: ChildProxy, count: number, from = 0, rpc?: st
   }, { what: `${count} ${rpc ?? ''} access lines` });
 }
 
+/**
+ * `count` sessions, each with an ExecuteStatement that every simulator holds; resolves once all are
+ * held, with each one's outcome to come: ok, an error status, or failed (no reply).
+ */
+async function holdExecutes(url: string, count: number): Promise<Promise<'ok' | 'error' | 'failed'>[]> {
+  const sims = cluster!.coordinators;
+  const sessions = [];
+  for (let i = 0; i < count; i++) {
+    const hs2 = client(url);
+    assertSuccess((await hs2.openSession()).status);
+    sessions.push(hs2);
+  }
+  for (const sim of sims) sim.stall('ExecuteStatement');
+  const results = sessions.map((hs2) => hs2.executeStatement('select 1').then((reply) => (isSuccess(reply.status) ? 'ok' as const : 'error' as const), () => 'failed' as const));
+  await waitFor(() => sims.reduce((sum, sim) => sum + sim.stalledCount('ExecuteStatement'), 0) === count, { what: 'every ExecuteStatement held' });
+  return results;
+}
+
 async function status(admin: string): Promise<StatusSnapshot> {
   const response = await fetch(`${admin}/status?format=json`);
   expect(response.status).toBe(200);
@@ -187,19 +205,11 @@ describe('server.workers: 2', () => {
   it('a worker killed under load loses only its own in-flight requests; a replacement starts and the listener never refuses', async () => {
     const { child: proxy, url, admin } = await startWorkers(2);
     const sims = cluster!.coordinators;
-    const sessions = [];
-    for (let i = 0; i < 8; i++) {
-      const hs2 = client(url);
-      assertSuccess((await hs2.openSession()).status);
-      sessions.push(hs2);
-    }
-    for (const sim of sims) sim.stall('ExecuteStatement');
-    const results = sessions.map((hs2) => hs2.executeStatement('select 1').then((reply) => (isSuccess(reply.status) ? 'ok' : 'error'), () => 'failed'));
-    await waitFor(() => sims.reduce((sum, sim) => sum + sim.stalledCount('ExecuteStatement'), 0) === sessions.length, { what: 'every ExecuteStatement held' });
+    const results = await holdExecutes(url, 8);
     const before = await waitFor(async () => {
       const snapshot = await status(admin);
       const rows = snapshot.workers ?? [];
-      return rows.length === 2 && rows.reduce((sum, w) => sum + (w.inFlight ?? 0), 0) === sessions.length ? rows : undefined;
+      return rows.length === 2 && rows.reduce((sum, w) => sum + (w.inFlight ?? 0), 0) === results.length ? rows : undefined;
     }, { what: 'both workers reporting the requests in flight' });
     const victim = before.find((w) => (w.inFlight ?? 0) > 0)!;
     const survivor = before.find((w) => w !== victim)!;
@@ -240,15 +250,7 @@ describe('server.workers: 2', () => {
   it('/metrics does not go backwards when a worker is replaced, and its live gauges go with it', async () => {
     const { child: proxy, url, admin } = await startWorkers(2);
     const sims = cluster!.coordinators;
-    const sessions = [];
-    for (let i = 0; i < 8; i++) {
-      const hs2 = client(url);
-      assertSuccess((await hs2.openSession()).status);
-      sessions.push(hs2);
-    }
-    for (const sim of sims) sim.stall('ExecuteStatement');
-    const results = sessions.map((hs2) => hs2.executeStatement('select 1').then((reply) => isSuccess(reply.status), () => false));
-    await waitFor(() => sims.reduce((sum, sim) => sum + sim.stalledCount('ExecuteStatement'), 0) === sessions.length, { what: 'every ExecuteStatement held' });
+    const results = await holdExecutes(url, 8);
     const scrape = async () => {
       const text = await (await fetch(`${admin}/metrics`)).text();
       return { samples: parseExposition(text), types: familyTypes(text) };
@@ -284,7 +286,7 @@ describe('server.workers: 2', () => {
 
     for (const sim of sims) sim.releaseStalled();
     const outcomes = await Promise.all(results);
-    expect(outcomes.filter((isOk) => isOk)).toHaveLength(survivor.inFlight!);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(survivor.inFlight!);
     // The survivor's ExecuteStatements add to the sum that kept the dead worker's OpenSessions.
     await waitFor(async () => pick((await scrape()).samples, 'impala_ha_proxy_requests_total') === 8 + survivor.inFlight!, { what: 'the survivor\'s ExecuteStatements counted' });
   });
